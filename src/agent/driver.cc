@@ -1,0 +1,253 @@
+#include "agent/driver.h"
+
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
+
+#include "agent/paths.h"
+
+namespace tandem::agent {
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+constexpr Millis kWatchTickMs = 200;  // at most this long between looks at a running job
+
+std::string default_worker_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+// One slot: one state machine, its own backend connection, at most one job at a time.
+class Slot {
+ public:
+  Slot(const AgentOptions& o, int index, const BackendFactory& open, Executor& executor,
+       const ShutdownLevel& shutdown, const LogSink& log)
+      : o_(o), index_(index), open_(open), executor_(executor), shutdown_(shutdown), log_(log) {
+    worker_ = o.worker.empty() ? default_worker_name() : o.worker;
+    if (o.slots > 1) worker_ += "/" + std::to_string(index);
+  }
+
+  // Runs until the state machine stops; returns how it stopped.
+  Result<Stopped> run() {
+    auto backend = open_();
+    if (!backend) return std::unexpected(backend.error());
+    backend_ = std::move(*backend);
+    auto queue = backend_->queue(o_.queue);
+    if (!queue) return std::unexpected(queue.error());
+    queue_ = *queue;
+    state_dir_ = o_.state_dir.empty() ? backend_->state_dir() : o_.state_dir;
+
+    Step step = transition(State{}, Started{}, now_millis(), o_.policy);
+    while (true) {
+      if (!step.log.empty()) say(step.log);
+      state_ = std::move(step.state);
+      std::optional<Event> event;
+      for (const Action& action : step.actions) event = perform(action);
+      if (auto* stopped = std::get_if<Stopped>(&state_.phase)) return *stopped;
+      if (!event) event = watch();
+      step = transition(state_, *event, now_millis(), o_.policy);
+    }
+  }
+
+  const std::string& worker() const { return worker_; }
+
+ private:
+  void say(const std::string& line) { log_(format_time(now_millis()) + " " + worker_ + " " + line); }
+
+  int shutdown_level() const { return shutdown_.load(std::memory_order_relaxed); }
+
+  // A shutdown not yet told to the state machine, if any.
+  std::optional<Event> pending_shutdown() {
+    int level = shutdown_level();
+    if (level <= told_shutdown_) return std::nullopt;
+    told_shutdown_ = level;
+    return Shutdown{level >= 2};
+  }
+
+  std::optional<Event> perform(const Action& action) {
+    return std::visit(
+        Overloaded{
+            [&](const Receive& a) { return std::optional<Event>(receive(a.wait_ms)); },
+            [&](const Pause& a) -> std::optional<Event> {
+              Millis until = steady_millis() + a.ms;
+              while (steady_millis() < until && shutdown_level() <= told_shutdown_)
+                std::this_thread::sleep_for(std::chrono::milliseconds(
+                    std::min<Millis>(until - steady_millis(), kWatchTickMs)));
+              return std::nullopt;
+            },
+            [&](const Load& a) { return std::optional<Event>(load(a.spec)); },
+            [&](const DeadLetter& a) {
+              return done_or_failed(queue_->dead_letter(a.msg, a.reason));
+            },
+            [&](const Finish& a) {
+              return done_or_failed(backend_->table().finish(a.job_id, a.status, a.reason,
+                                                             now_millis()));
+            },
+            [&](const BeginAttempt& a) -> std::optional<Event> {
+              auto r = backend_->table().begin_attempt(
+                  a.job_id, a.number, worker_, log_path(state_dir_, a.job_id, a.number),
+                  now_millis());
+              if (!r) return Failed{r.error()};
+              return AttemptBegun{};
+            },
+            [&](const Launch& a) { return std::optional<Event>(launch(a.spec, a.number)); },
+            [&](const Terminate&) -> std::optional<Event> {
+              if (execution_) execution_->terminate(o_.policy.kill_grace_ms);
+              return std::nullopt;
+            },
+            [&](const Record& a) -> std::optional<Event> {
+              execution_.reset();  // the tree is gone; removes the working directory
+              return done_or_failed(backend_->table().end_attempt(a.job_id, a.attempt, a.status,
+                                                                  a.reason, now_millis()));
+            },
+            [&](const Remove& a) { return done_or_failed(queue_->remove(a.msg)); },
+            [&](const Release& a) { return done_or_failed(queue_->release(a.msg, a.delay_ms)); },
+            [&](const Exit&) -> std::optional<Event> { return std::nullopt; },
+        },
+        action);
+  }
+
+  static std::optional<Event> done_or_failed(const Result<void>& r) {
+    if (!r) return Failed{r.error()};
+    return Done{};
+  }
+
+  Event receive(Millis wait_ms) {
+    Millis until = steady_millis() + wait_ms;
+    while (true) {
+      if (auto sd = pending_shutdown()) return *sd;
+      Millis left = std::max<Millis>(until - steady_millis(), 0);
+      auto got = queue_->receive(o_.lease_ms, std::min(left, kWatchTickMs));
+      if (!got) return Failed{got.error()};
+      if (*got) return Received{std::move(**got)};
+      if (steady_millis() >= until) break;
+    }
+    auto stats = queue_->stats();
+    if (!stats) return Failed{stats.error()};
+    return QueueEmpty{stats->delayed};
+  }
+
+  Event load(const JobSpec& spec) {
+    auto& table = backend_->table();
+    auto job = table.get(spec.job_id);
+    if (job && !*job) {  // sent to the queue directly, not through submit: record it now
+      JobSpec one[] = {spec};
+      if (auto put = table.put(one, now_millis()); !put) return Failed{put.error()};
+      job = table.get(spec.job_id);
+    }
+    if (!job) return Failed{job.error()};
+    if (!*job) return Failed{Error{ErrorCode::kNotFound, "job '" + spec.job_id + "' vanished"}};
+    return Loaded{std::move(**job)};
+  }
+
+  Event launch(const JobSpec& spec, int number) {
+    RunRequest req;
+    req.script = spec.script();
+    req.powershell = spec.powershell();
+    req.workdir = work_path(state_dir_, spec.job_id, number, index_);
+    req.keep_workdir = o_.keep_workdirs;
+    req.log_path = log_path(state_dir_, spec.job_id, number);
+    req.env = spec.env;
+    req.env["TANDEM_JOB_ID"] = spec.job_id;
+    req.env["TANDEM_ATTEMPT"] = std::to_string(number);
+    req.env["TANDEM_WORKER"] = worker_;
+    req.env["TANDEM_WORKDIR"] = req.workdir;
+    if (spec.checks_output()) req.success_string = spec.success_string;
+    auto started = executor_.start(req);
+    if (!started) return LaunchFailed{started.error()};
+    execution_ = std::move(*started);
+    running_msg_ = std::get<Starting>(state_.phase).msg;
+    running_job_id_ = spec.job_id;
+    next_renew_ = steady_millis() + o_.lease_ms / 3;
+    next_cancel_check_ = steady_millis() + o_.cancel_check_ms;
+    told_lease_lost_ = told_cancel_ = false;
+    return Launched{};
+  }
+
+  // Waits for the running job to do something worth an event.
+  Event watch() {
+    if (!execution_) return Tick{};
+    if (auto sd = pending_shutdown()) return *sd;
+    Millis now = steady_millis();
+    Millis wait = std::clamp(std::min(next_renew_, next_cancel_check_) - now, Millis{0},
+                             kWatchTickMs);
+    auto out = execution_->wait(wait);
+    if (!out) say("job '" + running_job_id_ + "': " + out.error().to_string());
+    else if (*out) return Exited{std::move(**out)};
+    now = steady_millis();
+    if (now >= next_renew_ && !told_lease_lost_) {
+      next_renew_ = now + o_.lease_ms / 3;
+      auto renewed = queue_->renew(running_msg_, o_.lease_ms);
+      if (!renewed && renewed.error().code == ErrorCode::kLeaseLost) {
+        told_lease_lost_ = true;
+        return LeaseLost{};
+      }
+      if (!renewed) say("cannot renew the lease of job '" + running_job_id_ +
+                        "': " + renewed.error().to_string());
+    }
+    if (now >= next_cancel_check_ && !told_cancel_) {
+      next_cancel_check_ = now + o_.cancel_check_ms;
+      auto job = backend_->table().get(running_job_id_);
+      if (job && *job && (*job)->cancel_requested) {
+        told_cancel_ = true;
+        return CancelRequested{};
+      }
+    }
+    return Tick{};
+  }
+
+  const AgentOptions& o_;
+  int index_;
+  const BackendFactory& open_;
+  Executor& executor_;
+  const ShutdownLevel& shutdown_;
+  const LogSink& log_;
+  std::string worker_;
+  std::unique_ptr<Backend> backend_;
+  Queue* queue_ = nullptr;
+  std::string state_dir_;
+  State state_;
+  int told_shutdown_ = 0;
+
+  std::unique_ptr<Execution> execution_;
+  Message running_msg_;
+  std::string running_job_id_;
+  Millis next_renew_ = 0;
+  Millis next_cancel_check_ = 0;
+  bool told_lease_lost_ = false;
+  bool told_cancel_ = false;
+};
+
+}  // namespace
+
+int run_agent(const AgentOptions& options, const BackendFactory& open, Executor& executor,
+              const ShutdownLevel& shutdown, const LogSink& log) {
+  int slots = std::max(options.slots, 1);
+  std::vector<int> codes(static_cast<std::size_t>(slots), 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < slots; ++i) {
+    threads.emplace_back([&, i] {
+      Slot slot(options, i, open, executor, shutdown, log);
+      auto stopped = slot.run();
+      auto& code = codes[static_cast<std::size_t>(i)];
+      if (!stopped) {
+        log(slot.worker() + " cannot start: " + stopped.error().to_string());
+        code = 2;
+      } else {
+        log(format_time(now_millis()) + " " + slot.worker() + " stopped: " + stopped->reason);
+        code = stopped->worker_fault ? 1 : 0;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return *std::max_element(codes.begin(), codes.end());
+}
+
+}  // namespace tandem::agent
