@@ -5,6 +5,7 @@
 // are shared by every Queue of the same name on the same backend, in any process.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 
@@ -34,13 +35,15 @@ class Queue {
   // Appends messages, visible at once. All or nothing: on error none was added.
   virtual Result<void> send(std::span<const std::string> bodies) = 0;
 
-  // Takes the oldest visible message and leases it for `lease_ms`: no one else receives
-  // it until the lease ends. Waits up to `wait_ms` for one to become visible. Returns
+  // Takes the oldest visible message (the one visible the longest; among those sent
+  // together, the first sent) and leases it for `lease_ms`: no one else receives it until
+  // the lease ends. Waits up to `wait_ms` for one to become visible. Returns
   // nullopt when none did.
   virtual Result<std::optional<Message>> receive(Millis lease_ms, Millis wait_ms) = 0;
 
   // Extends the lease to `lease_ms` from now. kLeaseLost if `m.receipt` no longer holds
-  // the message (the lease ended and another receive took it, or it was removed).
+  // the message (the lease ended and another receive took it, or it was released or
+  // removed).
   virtual Result<void> renew(const Message& m, Millis lease_ms) = 0;
 
   // Ends the lease early: the message becomes visible again after `delay_ms`.

@@ -1,0 +1,62 @@
+// The scheme table: the one place that knows every backend. Adding a backend is one
+// line of kSchemes (and its library in CMakeLists.txt).
+#include <array>
+#include <string>
+
+#include "backend/backend.h"
+#include "backend/memory/memory_backend.h"
+#include "backend/sqlite/sqlite_backend.h"
+
+namespace tandem {
+
+namespace {
+
+using Opener = Result<std::unique_ptr<Backend>> (*)(std::string_view rest);
+
+struct Scheme {
+  std::string_view name;   // before "://"
+  std::string_view usage;  // shown in errors
+  Opener open;             // gets what follows "://"
+};
+
+constexpr std::array kSchemes = {
+    Scheme{"sqlite", "sqlite://PATH", open_sqlite_backend},
+    Scheme{"memory", "memory://NAME", open_memory_backend},
+};
+
+std::string known_schemes() {
+  std::string out;
+  for (const auto& s : kSchemes) {
+    if (!out.empty()) out += ", ";
+    out += s.usage;
+  }
+  return out;
+}
+
+// "x://user:secret@host/..." -> "x://user:***@host/...", for a URL no backend claims.
+std::string redact_password(std::string_view url) {
+  auto start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  auto end = url.find_first_of("/?#", start);
+  auto at = url.rfind('@', end == std::string_view::npos ? url.size() : end);
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  auto colon = url.find(':', start);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> open_backend(std::string_view url) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos)
+    return fail(ErrorCode::kInvalid, "missing backend scheme in URL '" + redact_password(url) +
+                                         "'; known: " + known_schemes());
+  auto scheme = url.substr(0, sep);
+  for (const auto& s : kSchemes)
+    if (s.name == scheme) return s.open(url.substr(sep + 3));
+  return fail(ErrorCode::kInvalid, "unknown backend scheme '" + std::string(scheme) + "' in URL '" +
+                                       redact_password(url) + "'; known: " + known_schemes());
+}
+
+}  // namespace tandem
