@@ -35,6 +35,7 @@ struct AgentArgs {
   double idle_exit = 0;
   double backoff = 1;
   int max_lost = 3;
+  double kill_grace = 5;
   std::string worker;
   std::string state_dir;
   bool keep_workdirs = false;
@@ -59,6 +60,7 @@ int run_agent_command(const Globals& g, const AgentArgs& a) {
   o.policy.idle_exit_ms = to_ms(a.idle_exit);
   o.policy.backoff_base_ms = to_ms(a.backoff);
   o.policy.max_lost = a.max_lost;
+  o.policy.kill_grace_ms = to_ms(a.kill_grace);
   const std::string url = backend_url(g.backend);
   std::mutex log_mutex;
   auto log = [&log_mutex](const std::string& line) {
@@ -88,7 +90,8 @@ pid_t spawn_agent(const AgentArgs& a, const std::string& url, const std::string&
                                    "--slots", std::to_string(a.slots),
                                    "--lease", std::to_string(a.lease),
                                    "--backoff", std::to_string(a.backoff),
-                                   "--max-lost", std::to_string(a.max_lost)};
+                                   "--max-lost", std::to_string(a.max_lost),
+                                   "--kill-grace", std::to_string(a.kill_grace)};
   if (!a.state_dir.empty()) args.insert(args.end(), {"--state-dir", a.state_dir});
   if (a.keep_workdirs) args.push_back("--keep-workdirs");
   std::vector<char*> argv;
@@ -195,6 +198,9 @@ void add_agent_options(CLI::App* cmd, AgentArgs& a) {
   cmd->add_option("--max-lost", a.max_lost,
                   "attempts a job may lose with vanished workers before it fails (not charged "
                   "to its retry)")
+      ->capture_default_str();
+  cmd->add_option("--kill-grace", a.kill_grace,
+                  "seconds between SIGTERM and SIGKILL when a job is stopped (timeout, cancel)")
       ->capture_default_str();
   cmd->add_option("--state-dir", a.state_dir,
                   "where logs and working directories go (default: beside the database)");

@@ -82,7 +82,7 @@ int run_jobs(const Globals& g, const std::string& status_text, bool json, std::s
   }
   auto b = open_or_report(g);
   if (!b) return kExitFailed;
-  auto jobs = b->table().list(status, limit);
+  auto jobs = b->table().list(status, limit == 0 ? SIZE_MAX : limit);
   if (!jobs) return report(jobs.error());
   if (json) {
     auto arr = nlohmann::json::array();

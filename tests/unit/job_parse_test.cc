@@ -150,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(
                 {"job 2 (line 2)", "not valid JSON"}},
         BadCase{"EveryProblemListed", R"({"job_id": "a", "retry": "x", "commands": []})",
                 {"field 'retry'", "field 'commands'"}}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadCase>& param) { return std::string(param.param.name); });
 
 TEST(JobParse, ManyBadJobsAreSummarised) {
   std::string text;
