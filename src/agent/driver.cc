@@ -17,6 +17,9 @@ struct Overloaded : Ts... {
 };
 
 constexpr Millis kWatchTickMs = 200;  // at most this long between looks at a running job
+// A run that ends within this time with less than 64 KiB of output writes no log file:
+// its whole output is the attempt's output tail in the job table.
+constexpr Millis kLogAfterMs = 1000;
 
 std::string default_worker_name() {
   char host[256] = {};
@@ -31,7 +34,7 @@ class Slot {
        const ShutdownLevel& shutdown, const LogSink& log)
       : o_(o), index_(index), open_(open), executor_(executor), shutdown_(shutdown), log_(log) {
     worker_ = o.worker.empty() ? default_worker_name() : o.worker;
-    if (o.slots > 1) worker_ += "/" + std::to_string(index);
+    if (o.slots > 1) worker_.append("/").append(std::to_string(index));
   }
 
   // Runs until the state machine stops; returns how it stopped.
@@ -50,7 +53,10 @@ class Slot {
       state_ = std::move(step.state);
       std::optional<Event> event;
       for (const Action& action : step.actions) event = perform(action);
-      if (auto* stopped = std::get_if<Stopped>(&state_.phase)) return *stopped;
+      if (auto* stopped = std::get_if<Stopped>(&state_.phase)) {
+        ::rmdir(slot_work_path(state_dir_, index_).c_str());  // only if empty; best effort
+        return *stopped;
+      }
       if (!event) event = watch();
       step = transition(state_, *event, now_millis(), o_.policy);
     }
@@ -151,9 +157,14 @@ class Slot {
     RunRequest req;
     req.script = spec.script();
     req.powershell = spec.powershell();
-    req.workdir = work_path(state_dir_, spec.job_id, number, index_);
+    // A slot reuses one working directory, emptied after each run (a new directory per
+    // run costs the file system more than the run itself for short jobs).
+    req.workdir = o_.keep_workdirs ? work_path(state_dir_, spec.job_id, number, index_)
+                                   : slot_work_path(state_dir_, index_);
     req.keep_workdir = o_.keep_workdirs;
+    req.reuse_workdir = !o_.keep_workdirs;
     req.log_path = log_path(state_dir_, spec.job_id, number);
+    req.log_after_ms = kLogAfterMs;
     req.env = spec.env;
     req.env["TANDEM_JOB_ID"] = spec.job_id;
     req.env["TANDEM_ATTEMPT"] = std::to_string(number);

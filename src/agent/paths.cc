@@ -43,14 +43,23 @@ std::string safe_name(std::string_view job_id) {
 }
 
 std::string log_path(const std::string& state_dir, std::string_view job_id, int attempt) {
-  return absolute(state_dir + "/logs/" + safe_name(job_id) + "/attempt-" +
-                  std::to_string(attempt) + ".log");
+  return absolute(state_dir + "/logs/" + safe_name(job_id) + "." + std::to_string(attempt) +
+                  ".log");
 }
 
 std::string work_path(const std::string& state_dir, std::string_view job_id, int attempt,
                       int slot) {
   return absolute(state_dir + "/work/" + safe_name(job_id) + "." + std::to_string(attempt) +
                   "." + std::to_string(getpid()) + "." + std::to_string(slot));
+}
+
+}  // namespace tandem::agent
+
+namespace tandem::agent {
+
+std::string slot_work_path(const std::string& state_dir, int slot) {
+  return absolute(state_dir + "/work/slot." + std::to_string(getpid()) + "." +
+                  std::to_string(slot));
 }
 
 }  // namespace tandem::agent

@@ -133,9 +133,23 @@ int run_logs(const Globals& g, const std::string& id, int number, bool follow) {
                   kExitUsage);
   const Attempt* a = &r->attempts[static_cast<std::size_t>(number - 1)];
   const std::string log = a->log;
+  // A short, quiet attempt writes no log file: its whole output is the tail in the table.
+  // A running attempt's file appears after its first second.
+  while (follow && a->verdict == Verdict::kRunning && access(log.c_str(), R_OK) != 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    r = load(*b, id);
+    if (!r) return report(r.error());
+    a = &r->attempts[static_cast<std::size_t>(number - 1)];
+  }
   if (access(log.c_str(), R_OK) != 0) {
-    std::cerr << "tandem: the full log (" << log << ") is not on this machine; "
-              << "the last " << a->output_tail.size() << " bytes from the job table follow\n";
+    const bool whole = a->output_tail.size() < kOutputTailBytes &&
+                       a->ended_at - a->started_at < 1000;
+    if (a->verdict == Verdict::kRunning)
+      std::cerr << "tandem: attempt " << number << " is running; its log appears here after "
+                << "its first second (or on the worker that runs it)\n";
+    else if (!whole)
+      std::cerr << "tandem: the full log (" << log << ") is not on this machine; the last "
+                << a->output_tail.size() << " bytes, from the job table, follow\n";
     std::cout << a->output_tail;
     return kExitOk;
   }

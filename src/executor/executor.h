@@ -15,9 +15,14 @@ namespace tandem {
 struct RunRequest {
   std::string script;       // the job's commands, one a line
   bool powershell = false;  // run with PowerShell (pwsh) instead of /bin/sh
-  std::string workdir;      // created fresh (must not exist yet); the script runs in it
-  bool keep_workdir = false;  // else removed, with everything in it, when the run ends
-  std::string log_path;     // the full output (stdout and stderr, merged) goes here
+  std::string workdir;  // the script runs in it; created (must not exist yet), or with
+                        // reuse_workdir an existing empty directory is taken as it is
+  bool keep_workdir = false;   // else emptied when the run ends ...
+  bool reuse_workdir = false;  // ... and, unless this is set, removed too
+  std::string log_path;     // the full output (stdout and stderr, merged) goes here ...
+  Millis log_after_ms = 0;  // ... once the run has lasted this long or its output passed
+                            // 64 KiB: a shorter run with less output leaves no file (its
+                            // whole output is in RunOutcome::output_tail). 0: at once.
   std::map<std::string, std::string> env;  // added to the worker's environment
   std::string success_string;  // watched for as output streams; empty: not watched
 };
@@ -57,7 +62,9 @@ class Executor {
   // Starts the script in its own process group, stdin from /dev/null. kInvalid when the
   // job cannot run on this worker at all (PowerShell is not installed); kUnavailable for
   // the worker's own trouble (the working directory or the log cannot be created, fork
-  // fails).
+  // fails). The script's shell dies with the calling thread until its process group is
+  // registered with the guard, a moment after it starts: call this from a thread that
+  // outlives the run.
   virtual Result<std::unique_ptr<Execution>> start(const RunRequest& request) = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "executor/local_execution.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -56,25 +57,57 @@ void make_writable(const fs::path& root) {
 
 }  // namespace
 
+// Removes `dir` with everything in it, or with `keep_dir` only what is in it.
+void remove_tree(const fs::path& dir, bool keep_dir, std::error_code& ec) {
+  if (!keep_dir) {
+    fs::remove_all(dir, ec);
+    return;
+  }
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    fs::remove_all(it->path(), ec);
+    if (ec) return;
+  }
+}
+
 void remove_run_files(const RunFiles& files) {
   if (files.keep) return;
   std::error_code ec;
-  fs::remove_all(files.workdir, ec);
+  remove_tree(files.workdir, files.reuse, ec);
   if (ec) {
     make_writable(files.workdir);
-    fs::remove_all(files.workdir, ec);
+    ec.clear();
+    remove_tree(files.workdir, files.reuse, ec);
   }
   if (!files.script_file.empty()) fs::remove(files.script_file, ec);
 }
 
-LocalExecution::LocalExecution(Child child, UniqueFd log, RunFiles files,
+Result<UniqueFd> open_log(const std::string& path) {
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  UniqueFd fd(::open(path.c_str(), kFlags, 0644));
+  if (!fd.valid() && errno == ENOENT && fs::path(path).has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    if (ec)
+      return fail(ErrorCode::kUnavailable,
+                  "cannot create the log's directory for " + path + ": " + ec.message());
+    fd = UniqueFd(::open(path.c_str(), kFlags, 0644));
+  }
+  if (!fd.valid())
+    return fail(ErrorCode::kUnavailable,
+                "cannot open the log " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
+LocalExecution::LocalExecution(Child child, RunFiles files, Millis log_after_ms,
                                std::string success_string, std::shared_ptr<ProcessGuard> guard)
     : child_(std::move(child)),
-      log_(std::move(log)),
+      open_log_at_(steady_millis() + bounded(log_after_ms)),
       files_(std::move(files)),
       guard_(std::move(guard)),
       watch_(std::move(success_string)),
-      buffer_(kReadBytes) {}
+      buffer_(kReadBytes) {
+  if (log_after_ms <= 0) open_log_when_due();
+}
 
 LocalExecution::~LocalExecution() {
   if (!reaped_) {
@@ -99,6 +132,7 @@ Result<std::optional<RunOutcome>> LocalExecution::wait(Millis wait_ms) {
   bool polled = false;
   for (;;) {
     enforce_kill_deadline();
+    if (!log_.valid() && steady_millis() >= open_log_at_) open_log_when_due();
     if (Exit exit = check_exit(); exit != Exit::kRunning) {
       finish(exit);
       return report(outcome_);
@@ -145,8 +179,32 @@ bool LocalExecution::read_output() {
 
 void LocalExecution::record(std::string_view chunk) {
   watch_.feed(chunk);
-  if (!log_.valid() || log_error_) return;
-  if (int error = write_all(log_.get(), chunk); error != 0) {
+  if (log_.valid()) {
+    write_log(chunk);
+    return;
+  }
+  if (log_error_) return;
+  pending_.append(chunk);
+  if (pending_.size() > OutputWatch::kDefaultTailBytes) open_log_when_due();
+}
+
+// Opens the log and writes what waited for it.
+void LocalExecution::open_log_when_due() {
+  if (log_.valid() || log_error_) return;
+  auto log = open_log(files_.log_path);
+  if (!log) {
+    log_error_ = log.error();
+  } else {
+    log_ = std::move(*log);
+    write_log(pending_);
+  }
+  pending_.clear();
+  pending_.shrink_to_fit();
+}
+
+void LocalExecution::write_log(std::string_view data) {
+  if (log_error_ || data.empty()) return;
+  if (int error = write_all(log_.get(), data); error != 0) {
     log_error_ = Error{ErrorCode::kUnavailable,
                        "cannot write the log " + files_.log_path + ": " + std::strerror(error)};
   }
@@ -172,6 +230,7 @@ void LocalExecution::enforce_kill_deadline() {
 Millis LocalExecution::poll_timeout(Millis deadline) const {
   const Millis now = steady_millis();
   Millis timeout = deadline - now;
+  if (!log_.valid() && !log_error_) timeout = std::min(timeout, open_log_at_ - now);
   if (kill_at_ && !killed_) timeout = std::min(timeout, *kill_at_ - now);
   if (!child_.pidfd.valid()) timeout = std::min(timeout, kExitPollMs);
   return std::max<Millis>(timeout, 0);

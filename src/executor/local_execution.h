@@ -20,8 +20,12 @@ struct RunFiles {
   std::string workdir;      // absolute; created for the run
   std::string script_file;  // beside the workdir; empty when the script went in argv
   bool keep = false;        // keep workdir and script file when the run ends
+  bool reuse = false;       // empty the workdir but keep the directory itself
   std::string log_path;     // never removed
 };
+
+// Opens (creates, truncates) a log file, creating its folder if missing.
+Result<UniqueFd> open_log(const std::string& path);
 
 // Removes the workdir and the script file (unless kept), never following symlinks out
 // of the workdir. Best effort: directories the job made unwritable are made writable.
@@ -29,7 +33,9 @@ void remove_run_files(const RunFiles& files);
 
 class LocalExecution final : public Execution {
  public:
-  LocalExecution(Child child, UniqueFd log, RunFiles files, std::string success_string,
+  // The log is opened (created, truncated) at once if `log_after_ms` is 0, else once the
+  // run has lasted that long or its output passed the tail's size.
+  LocalExecution(Child child, RunFiles files, Millis log_after_ms, std::string success_string,
                  std::shared_ptr<ProcessGuard> guard);
   LocalExecution(const LocalExecution&) = delete;
   LocalExecution& operator=(const LocalExecution&) = delete;
@@ -45,6 +51,8 @@ class LocalExecution final : public Execution {
   void poll_once(Millis timeout_ms);
   bool read_output();
   void record(std::string_view chunk);
+  void open_log_when_due();
+  void write_log(std::string_view data);
   Exit check_exit();
   void enforce_kill_deadline();
   Millis poll_timeout(Millis deadline) const;
@@ -55,6 +63,8 @@ class LocalExecution final : public Execution {
 
   Child child_;
   UniqueFd log_;
+  Millis open_log_at_;   // steady clock
+  std::string pending_;  // output not yet in the log, while it is not open
   RunFiles files_;
   std::shared_ptr<ProcessGuard> guard_;
   OutputWatch watch_;

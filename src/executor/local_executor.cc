@@ -108,33 +108,28 @@ std::string absolute_dir(const std::string& dir) {
   return path.string();
 }
 
-// Creates `workdir` (which must not exist) and its missing parents.
-Result<void> create_workdir(const fs::path& workdir) {
-  std::error_code ec;
-  fs::create_directories(workdir.parent_path(), ec);
-  if (ec)
-    return fail(ErrorCode::kUnavailable,
-                fs_error_text("cannot create " + workdir.parent_path().string(), ec));
-  if (::mkdir(workdir.c_str(), 0755) != 0) {
-    return fail(ErrorCode::kUnavailable,
-                errno == EEXIST ? "working directory " + workdir.string() + " already exists"
-                                : errno_text("cannot create " + workdir.string()));
+// Creates `workdir` (which must not exist) and its missing parents; with `reuse`, an
+// existing empty directory (not a symlink) is taken as it is.
+Result<void> create_workdir(const fs::path& workdir, bool reuse) {
+  if (::mkdir(workdir.c_str(), 0755) == 0) return {};
+  if (errno == ENOENT) {
+    std::error_code ec;
+    fs::create_directories(workdir.parent_path(), ec);
+    if (ec)
+      return fail(ErrorCode::kUnavailable,
+                  fs_error_text("cannot create " + workdir.parent_path().string(), ec));
+    if (::mkdir(workdir.c_str(), 0755) == 0) return {};
   }
-  return {};
+  if (errno != EEXIST) return fail(ErrorCode::kUnavailable, errno_text("cannot create " + workdir.string()));
+  std::error_code ec;
+  if (reuse && fs::symlink_status(workdir, ec).type() == fs::file_type::directory &&
+      fs::is_empty(workdir, ec) && !ec)
+    return {};
+  return fail(ErrorCode::kUnavailable, "working directory " + workdir.string() +
+                                           (reuse ? " exists and is not empty" : " already exists"));
 }
 
 // Creates or truncates the log, and its missing parent directories.
-Result<UniqueFd> open_log(const fs::path& log_path) {
-  std::error_code ec;
-  if (log_path.has_parent_path()) fs::create_directories(log_path.parent_path(), ec);
-  if (ec)
-    return fail(ErrorCode::kUnavailable, fs_error_text("cannot create the log's directory", ec));
-  UniqueFd fd(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid())
-    return fail(ErrorCode::kUnavailable, errno_text("cannot open the log " + log_path.string()));
-  return fd;
-}
-
 Result<void> write_script_file(const std::string& path, std::string_view script) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid()) return fail(ErrorCode::kUnavailable, errno_text("cannot create " + path));
@@ -206,11 +201,11 @@ class LocalExecutor final : public Executor {
       pwsh = std::move(*found);
     }
 
-    RunFiles files{absolute_dir(request.workdir), "", false, request.log_path};
-    if (auto made = create_workdir(files.workdir); !made) return std::unexpected(made.error());
+    RunFiles files{absolute_dir(request.workdir), "", false, request.reuse_workdir,
+                   request.log_path};
+    if (auto made = create_workdir(files.workdir, request.reuse_workdir); !made)
+      return std::unexpected(made.error());
     FilesCleanup cleanup(files);
-    auto log = open_log(request.log_path);
-    if (!log) return std::unexpected(log.error());
     if (auto planned = plan_command(request, pwsh, spec, files); !planned) {
       return std::unexpected(planned.error());
     }
@@ -219,8 +214,9 @@ class LocalExecutor final : public Executor {
     if (!child) return std::unexpected(child.error());
     cleanup.release();
     files.keep = request.keep_workdir;
-    return std::make_unique<LocalExecution>(std::move(*child), std::move(*log), std::move(files),
-                                            request.success_string, *guard_);
+    return std::make_unique<LocalExecution>(std::move(*child), std::move(files),
+                                            request.log_after_ms, request.success_string,
+                                            *guard_);
   }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -22,8 +23,8 @@ struct Report {
   int error;
 };
 
-// Everything the child needs, prepared before the fork: after it, in a process that
-// may have other threads, the child calls only async-signal-safe functions.
+// Everything the child needs, prepared before the vfork: the child shares this process's
+// memory until it execs, so it only makes system calls on what is here.
 struct ChildPlan {
   const char* program;
   char* const* argv;
@@ -32,7 +33,6 @@ struct ChildPlan {
   pid_t parent;
   int output;  // write end of the output pipe
   int input;   // /dev/null
-  int go;      // read end: one byte once the parent has registered the group
   int report;  // write end, close-on-exec
 };
 
@@ -72,14 +72,10 @@ bool set_up_stdio(const ChildPlan& plan) {
 
 [[noreturn]] void run_child(const ChildPlan& plan) {
   ::setpgid(0, 0);
-  // No PR_SET_PDEATHSIG: it follows the forking thread, not the process. The guard
-  // process kills the group if the agent dies, and the go byte below makes sure the
-  // group is registered with the guard before the script runs.
-  char go = 0;
-  ssize_t n;
-  while ((n = ::read(plan.go, &go, 1)) < 0 && errno == EINTR) {
-  }
-  if (n != 1) ::_exit(127);  // the parent gave up on us
+  // Until the parent has registered the group with the guard (right after the exec), the
+  // shell dies with the thread that started it. That thread runs the job to its end.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(plan, Stage::kSetup);
+  if (::getppid() != plan.parent) ::_exit(127);  // the parent died before prctl
   reset_signals();
   if (::chdir(plan.cwd) != 0) child_fail(plan, Stage::kDirectory);
   if (!set_up_stdio(plan) || !cloexec_from_3()) child_fail(plan, Stage::kDescriptors);
@@ -122,29 +118,20 @@ Result<Pipe> make_pipe() {
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// Like a pipe, but writing to it after the reader died fails with EPIPE (send with
-// MSG_NOSIGNAL) instead of raising SIGPIPE in this process.
-Result<Pipe> make_socket_pipe() {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    return fail(ErrorCode::kUnavailable, errno_text("cannot create a socket pair", errno));
-  }
-  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
 void reap(pid_t pid) {
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
 }
 
-// Forks with every signal blocked, so that no handler of this process runs in the child
-// before it has reset them. Returns the child's pid in the parent (or -1).
-pid_t fork_blocked(const ChildPlan& plan) {
+// vforks with every signal blocked, so that no handler of this process runs in the
+// child before it has reset them. Returns the child's pid once it has exec'd or exited
+// (-1 if it could not be started).
+pid_t vfork_blocked(const ChildPlan& plan) {
   sigset_t all;
   sigset_t old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = ::fork();
+  pid_t pid = ::vfork();
   if (pid == 0) run_child(plan);
   int saved = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
@@ -152,28 +139,24 @@ pid_t fork_blocked(const ChildPlan& plan) {
   return pid;
 }
 
-// After the fork: the child waits for the go byte; then reads what the child reports
-// (nothing: it exec'd). Returns the failure, if any.
-Result<void> release_child(pid_t pid, Pipe& go, Pipe& report, ProcessGuard& guard,
-                           const std::string& program) {
-  if (auto added = guard.add(pid); !added) {
-    ::kill(pid, SIGKILL);
-    reap(pid);
-    return added;
-  }
-  const char byte = 'g';
-  // If the child died meanwhile this fails, and so does the report below.
-  ssize_t ignored = ::send(go.write.get(), &byte, 1, MSG_NOSIGNAL);
-  (void)ignored;
-  go.write.reset();
+// After the vfork: reads what the child reported (nothing: it exec'd), then registers
+// its group with the guard. Returns the failure, if any; the child is then reaped.
+Result<void> register_child(pid_t pid, Pipe& report, ProcessGuard& guard,
+                            const std::string& program) {
   Report child_report{};
   ssize_t n;
   while ((n = ::read(report.read.get(), &child_report, sizeof child_report)) < 0 &&
          errno == EINTR) {
   }
-  if (n == 0) return {};
+  if (n == 0) {
+    if (auto added = guard.add(pid); !added) {
+      ::kill(-pid, SIGKILL);
+      reap(pid);
+      return added;
+    }
+    return {};
+  }
   ::kill(pid, SIGKILL);
-  guard.remove(pid);
   reap(pid);
   if (n != sizeof child_report) {
     return fail(ErrorCode::kUnavailable, "cannot start " + program + ": the child vanished");
@@ -187,32 +170,28 @@ Result<void> release_child(pid_t pid, Pipe& go, Pipe& report, ProcessGuard& guar
 
 Result<Child> spawn(const SpawnSpec& spec, ProcessGuard& guard) {
   auto output = make_pipe();
-  auto go = make_socket_pipe();
   auto report = make_pipe();
   if (!output) return std::unexpected(output.error());
-  if (!go) return std::unexpected(go.error());
   if (!report) return std::unexpected(report.error());
   UniqueFd input(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!input.valid()) return fail(ErrorCode::kUnavailable, errno_text("/dev/null", errno));
 
   std::vector<char*> argv = pointers(spec.args);
   std::vector<char*> envp = pointers(spec.env);
-  const ChildPlan plan{spec.program.c_str(), argv.data(),    envp.data(),
-                       spec.cwd.c_str(),     ::getpid(),     output->write.get(),
-                       input.get(),          go->read.get(), report->write.get()};
-  pid_t pid = fork_blocked(plan);
+  const ChildPlan plan{spec.program.c_str(), argv.data(), envp.data(),
+                       spec.cwd.c_str(),     ::getpid(),  output->write.get(),
+                       input.get(),          report->write.get()};
+  pid_t pid = vfork_blocked(plan);
   if (pid < 0) return fail(ErrorCode::kUnavailable, errno_text("cannot fork", errno));
-  ::setpgid(pid, pid);  // also done by the child: whichever runs first wins the race
   output->write.reset();
-  go->read.reset();
   report->write.reset();
   input.reset();
 
   Child child;
   child.pid = pid;
   child.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (auto released = release_child(pid, *go, *report, guard, spec.program); !released) {
-    return std::unexpected(released.error());
+  if (auto registered = register_child(pid, *report, guard, spec.program); !registered) {
+    return std::unexpected(registered.error());
   }
   ::fcntl(output->read.get(), F_SETFL, ::fcntl(output->read.get(), F_GETFL) | O_NONBLOCK);
   child.output = std::move(output->read);

@@ -25,12 +25,12 @@ struct Child {
   UniqueFd pidfd;   // readable once the child exits; invalid if the kernel lacks pidfd_open
 };
 
-// Forks and execs `spec` as the leader of a new process group, stdin from /dev/null,
+// vforks and execs `spec` as the leader of a new process group, stdin from /dev/null,
 // stdout and stderr into one pipe, default signal dispositions and an empty signal mask,
-// no other descriptors, and SIGKILL if the forking thread dies before the child is
-// registered with `guard`. The group is registered with `guard` before the child may
-// exec. kUnavailable (with the reason) if a pipe, the fork, the registration or the exec
-// fails; the child is then reaped and unregistered. Thread-safe.
+// no other descriptors, and SIGKILL if the calling thread dies (PR_SET_PDEATHSIG). The
+// group is registered with `guard` as soon as the child has exec'd, so call this from a
+// thread that outlives the run. kUnavailable (with the reason) if a pipe, the vfork, the
+// exec or the registration fails; the child is then killed and reaped. Thread-safe.
 Result<Child> spawn(const SpawnSpec& spec, ProcessGuard& guard);
 
 }  // namespace tandem::local_exec

@@ -287,3 +287,45 @@ TEST_F(LocalExecutorTest, StartsFromSeveralThreadsAtOnce) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+class LazyLogTest : public LocalExecutorTest {};
+
+TEST_F(LazyLogTest, AShortQuietRunLeavesNoLogFileAndKeepsAllItsOutput) {
+  RunRequest r = request("echo quick");
+  r.log_after_ms = 60'000;
+  RunOutcome outcome = run(r);
+  EXPECT_EQ(outcome.output_tail, "quick\n");
+  EXPECT_FALSE(fs::exists(r.log_path));
+}
+
+TEST_F(LazyLogTest, OutputPastTheTailSizeGoesToTheLogWhole) {
+  RunRequest r = request("head -c 200000 /dev/zero | tr '\\0' x; echo; echo end");
+  r.log_after_ms = 60'000;
+  RunOutcome outcome = run(r);
+  ASSERT_TRUE(fs::exists(r.log_path));
+  EXPECT_EQ(fs::file_size(r.log_path), 200000u + 1 + 4);
+  EXPECT_EQ(read_file(r.log_path).substr(199990), std::string(10, 'x') + "\nend\n");
+  EXPECT_EQ(outcome.output_bytes, 200005);
+}
+
+TEST_F(LazyLogTest, ALongRunGetsItsLogWithWhatItPrintedSoFar) {
+  const std::string go = dir_ / "go";
+  RunRequest r = request("echo early; while [ ! -e " + go + " ]; do sleep 0.01; done; echo late");
+  r.log_after_ms = 100;
+  auto execution = executor_->start(r);
+  ASSERT_TRUE(execution) << execution.error().to_string();
+  EXPECT_TRUE(testing::eventually([&] {
+    (void)(*execution)->wait(20);
+    return read_file(r.log_path) == "early\n";
+  }));
+  std::ofstream(go) << "";
+  RunOutcome outcome = run_to_end(**execution);
+  EXPECT_EQ(read_file(r.log_path), "early\nlate\n");
+  EXPECT_EQ(outcome.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace tandem
