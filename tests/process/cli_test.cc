@@ -1,6 +1,10 @@
 // The CLI as a user meets it: submit, status, jobs, logs, wait, cancel, queue, up.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <fstream>
+
 #include "harness.h"
 
 namespace tandem::testing {
@@ -149,6 +153,36 @@ TEST(Cli, CancelAPendingJobAndItNeverRuns) {
   ASSERT_EQ(box.run({"agent", "--idle-exit", "0.5"}).code, 0);
   EXPECT_EQ(box.status("p")["attempts"].size(), 0u);
   EXPECT_EQ(box.queue()["depth"], 0);
+}
+
+}  // namespace
+}  // namespace tandem::testing
+
+namespace tandem::testing {
+namespace {
+
+TEST(Cli, ASubmitKilledMidwayLeavesAllOrNothing) {
+  Sandbox box;
+  std::string jobs;
+  for (int i = 0; i < 60000; ++i)
+    jobs += R"({"job_id": "k)" + std::to_string(i) + R"(", "commands": ["true"]})" + "\n";
+  const std::string file = box.path("big.jsonl");
+  std::ofstream(file) << jobs;
+  Proc submit = box.spawn({"submit", file});
+  // Kill it once its transaction is writing (the write-ahead log exists and grows).
+  const std::string wal = box.path("state/tandem.db-wal");
+  bool writing = eventually([&] {
+    std::error_code ec;
+    return std::filesystem::file_size(wal, ec) > 500'000 || submit.exited();
+  });
+  ASSERT_TRUE(writing);
+  submit.signal(SIGKILL);
+  submit.wait();
+  auto n = box.jobs().size();
+  EXPECT_TRUE(n == 0 || n == 60000u) << n << " jobs recorded";
+  EXPECT_EQ(box.queue()["depth"].get<std::size_t>(), n);
+  ASSERT_EQ(box.run({"submit", file}).code, 0);  // submitting again completes it
+  EXPECT_EQ(box.queue()["depth"], 60000);
 }
 
 }  // namespace
