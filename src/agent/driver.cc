@@ -65,7 +65,9 @@ class Slot {
   const std::string& worker() const { return worker_; }
 
  private:
-  void say(const std::string& line) { log_(format_time(now_millis()) + " " + worker_ + " " + line); }
+  void say(const std::string& line) {
+    log_(format_time(now_millis()) + " " + worker_ + " " + line);
+  }
 
   int shutdown_level() const { return shutdown_.load(std::memory_order_relaxed); }
 
@@ -82,10 +84,9 @@ class Slot {
         Overloaded{
             [&](const Receive& a) { return std::optional<Event>(receive(a.wait_ms)); },
             [&](const Pause& a) -> std::optional<Event> {
-              Millis until = steady_millis() + a.ms;
-              while (steady_millis() < until && shutdown_level() <= told_shutdown_)
-                std::this_thread::sleep_for(std::chrono::milliseconds(
-                    std::min<Millis>(until - steady_millis(), kWatchTickMs)));
+              // Not cut short by a shutdown: a pause waits for the backend to come back
+              // before the outcome of a finished job is recorded.
+              std::this_thread::sleep_for(std::chrono::milliseconds(a.ms));
               return std::nullopt;
             },
             [&](const Load& a) { return std::optional<Event>(load(a.spec)); },
@@ -93,13 +94,13 @@ class Slot {
               return done_or_failed(queue_->dead_letter(a.msg, a.reason));
             },
             [&](const Finish& a) {
-              return done_or_failed(backend_->table().finish(a.job_id, a.status, a.reason,
-                                                             now_millis()));
+              return done_or_failed(
+                  backend_->table().finish(a.job_id, a.status, a.reason, now_millis()));
             },
             [&](const BeginAttempt& a) -> std::optional<Event> {
-              auto r = backend_->table().begin_attempt(
-                  a.job_id, a.number, worker_, log_path(state_dir_, a.job_id, a.number),
-                  now_millis());
+              auto r = backend_->table().begin_attempt(a.job_id, a.number, worker_,
+                                                       log_path(state_dir_, a.job_id, a.number),
+                                                       now_millis());
               if (!r) return Failed{r.error()};
               return AttemptBegun{};
             },
@@ -187,11 +188,13 @@ class Slot {
     if (!execution_) return Tick{};
     if (auto sd = pending_shutdown()) return *sd;
     Millis now = steady_millis();
-    Millis wait = std::clamp(std::min(next_renew_, next_cancel_check_) - now, Millis{0},
-                             kWatchTickMs);
+    Millis wait =
+        std::clamp(std::min(next_renew_, next_cancel_check_) - now, Millis{0}, kWatchTickMs);
     auto out = execution_->wait(wait);
-    if (!out) say("job '" + running_job_id_ + "': " + out.error().to_string());
-    else if (*out) return Exited{std::move(**out)};
+    if (!out)
+      say("job '" + running_job_id_ + "': " + out.error().to_string());
+    else if (*out)
+      return Exited{std::move(**out)};
     now = steady_millis();
     if (now >= next_renew_ && !told_lease_lost_) {
       next_renew_ = now + o_.lease_ms / 3;
@@ -200,8 +203,9 @@ class Slot {
         told_lease_lost_ = true;
         return LeaseLost{};
       }
-      if (!renewed) say("cannot renew the lease of job '" + running_job_id_ +
-                        "': " + renewed.error().to_string());
+      if (!renewed)
+        say("cannot renew the lease of job '" + running_job_id_ +
+            "': " + renewed.error().to_string());
     }
     if (now >= next_cancel_check_ && !told_cancel_) {
       next_cancel_check_ = now + o_.cancel_check_ms;

@@ -15,12 +15,12 @@ namespace tandem::agent {
 
 struct AgentOptions {
   std::string queue = "default";
-  int slots = 1;                   // jobs run at once, one state machine each
-  Millis lease_ms = 60000;         // renewed every lease/3 while a job runs
-  Millis cancel_check_ms = 1000;   // how often a running job's cancel request is looked for
-  std::string state_dir;           // logs and working directories; empty: the backend's
+  int slots = 1;                  // jobs run at once, one state machine each
+  Millis lease_ms = 60000;        // renewed every lease/3 while a job runs
+  Millis cancel_check_ms = 1000;  // how often a running job's cancel request is looked for
+  std::string state_dir;          // logs and working directories; empty: the backend's
   bool keep_workdirs = false;
-  std::string worker;              // this worker's name; empty: HOST:PID
+  std::string worker;  // this worker's name; empty: HOST:PID
   Policy policy;
 };
 

@@ -49,8 +49,8 @@ std::string log_path(const std::string& state_dir, std::string_view job_id, int 
 
 std::string work_path(const std::string& state_dir, std::string_view job_id, int attempt,
                       int slot) {
-  return absolute(state_dir + "/work/" + safe_name(job_id) + "." + std::to_string(attempt) +
-                  "." + std::to_string(getpid()) + "." + std::to_string(slot));
+  return absolute(state_dir + "/work/" + safe_name(job_id) + "." + std::to_string(attempt) + "." +
+                  std::to_string(getpid()) + "." + std::to_string(slot));
 }
 
 }  // namespace tandem::agent

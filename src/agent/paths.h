@@ -16,8 +16,7 @@ std::string safe_name(std::string_view job_id);
 std::string log_path(const std::string& state_dir, std::string_view job_id, int attempt);
 
 // <state_dir>/work/<safe_name>.<attempt>.<pid>.<slot>, absolute; unique per run.
-std::string work_path(const std::string& state_dir, std::string_view job_id, int attempt,
-                      int slot);
+std::string work_path(const std::string& state_dir, std::string_view job_id, int attempt, int slot);
 
 // <state_dir>/work/slot.<pid>.<slot>, absolute: one slot's working directory, emptied
 // after each run and used again by the next.

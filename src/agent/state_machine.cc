@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "job/parse.h"
@@ -18,8 +17,10 @@ struct Overloaded : Ts... {
 
 std::string seconds_text(Millis ms) {
   char buf[32];
-  if (ms % 1000 == 0) std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(ms / 1000));
-  else std::snprintf(buf, sizeof buf, "%.3gs", static_cast<double>(ms) / 1000.0);
+  if (ms % 1000 == 0)
+    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(ms / 1000));
+  else
+    std::snprintf(buf, sizeof buf, "%.3gs", static_cast<double>(ms) / 1000.0);
   return buf;
 }
 
@@ -31,10 +32,13 @@ struct Ctx {
 
 Step unexpected_event(const State& s, const Event& e) {
   static constexpr const char* kEventNames[] = {
-      "Started", "Received", "QueueEmpty", "Loaded", "AttemptBegun", "Launched", "LaunchFailed",
-      "Tick",    "Exited",   "LeaseLost",  "CancelRequested", "Shutdown", "Done", "Failed"};
-  return {s, {}, std::string("ignored event ") + kEventNames[e.index()] + " in phase " +
-                     std::string(phase_name(s.phase))};
+      "Started",         "Received",     "QueueEmpty", "Loaded", "AttemptBegun",
+      "Launched",        "LaunchFailed", "Tick",       "Exited", "LeaseLost",
+      "CancelRequested", "Shutdown",     "Done",       "Failed"};
+  return {s,
+          {},
+          std::string("ignored event ") + kEventNames[e.index()] + " in phase " +
+              std::string(phase_name(s.phase))};
 }
 
 Receive receive_action(const State& s, const Ctx& c) {
@@ -68,7 +72,8 @@ Step close_with(State s, std::vector<Action> actions, const Ctx& c, std::string 
   if (actions.empty()) return next_job(std::move(s), c, std::move(log));
   Action first = actions.front();
   actions.erase(actions.begin());
-  s.phase = Closing{std::move(actions)};
+  const bool finishing = std::holds_alternative<Finish>(first);
+  s.phase = Closing{std::move(actions), finishing};
   return {s, {std::move(first)}, std::move(log)};
 }
 
@@ -102,8 +107,7 @@ Step on_polling(State s, const Event& e, const Ctx& c) {
             s.backend_failures = 0;
             if (q.delayed > 0) s.idle_since = c.now;  // a retry is coming: not idle
             if (c.policy.idle_exit_ms > 0 && c.now - s.idle_since >= c.policy.idle_exit_ms) {
-              std::string why =
-                  "the queue stayed empty for " + seconds_text(c.policy.idle_exit_ms);
+              std::string why = "the queue stayed empty for " + seconds_text(c.policy.idle_exit_ms);
               s.phase = Stopped{why};
               return {s, {Exit{why}}, why};
             }
@@ -112,7 +116,8 @@ Step on_polling(State s, const Event& e, const Ctx& c) {
           [&](const Failed& f) -> Step {
             ++s.backend_failures;
             Millis pause = std::min<Millis>(Millis{100} << std::min(s.backend_failures, 6), 5000);
-            return {s, {Pause{pause}, receive_action(s, c)},
+            return {s,
+                    {Pause{pause}, receive_action(s, c)},
                     "cannot receive: " + f.error.to_string() + "; trying again in " +
                         seconds_text(pause)};
           },
@@ -156,10 +161,12 @@ Step on_loaded(State s, const Loading& l, const JobRecord& job, const Ctx& c) {
 
 Step on_loading(State s, const Loading& l, const Event& e, const Ctx& c) {
   if (auto* loaded = std::get_if<Loaded>(&e)) return on_loaded(s, l, loaded->job, c);
-  if (auto* f = std::get_if<Failed>(&e))
-    return close_with(s, {Release{l.msg, 0}}, c,
+  if (auto* f = std::get_if<Failed>(&e)) {
+    Millis delay = backoff(std::max(l.msg.receive_count, 1), c.policy);
+    return close_with(s, {Release{l.msg, delay}}, c,
                       "cannot read job '" + l.spec.job_id + "': " + f->error.to_string() +
-                          "; message released");
+                          "; message released for " + seconds_text(delay));
+  }
   return unexpected_event(s, e);
 }
 
@@ -182,8 +189,8 @@ Step record_outcome(State s, const Message& msg, const JobRecord& job, Attempt a
         Millis delay = backoff(charged, c.policy);
         r.delay_ms = delay;
         r.reason = "attempt " + std::to_string(attempt.number) + ": " + attempt.reason +
-                   "; retry " + std::to_string(charged) + " of " +
-                   std::to_string(job.spec.retry) + " in " + seconds_text(delay);
+                   "; retry " + std::to_string(charged) + " of " + std::to_string(job.spec.retry) +
+                   " in " + seconds_text(delay);
       } else {
         r.status = Status::kFailed;
         r.remove = true;
@@ -207,8 +214,7 @@ Step record_outcome(State s, const Message& msg, const JobRecord& job, Attempt a
       }
       break;
     case Verdict::kLost:
-    case Verdict::kRunning:
-      break;
+    case Verdict::kRunning: break;
   }
   if (lease_lost) {  // another agent may hold the message now: leave it alone
     r.remove = false;
@@ -293,7 +299,9 @@ Step on_running(State s, const Running& r, const Event& e, const Ctx& c) {
                           "timed out after " + seconds_text(*r.deadline - r.started_at));
             return {s, {}, {}};
           },
-          [&](const CancelRequested&) { return kill(s, r, Verdict::kCancelled, "cancelled by user"); },
+          [&](const CancelRequested&) {
+            return kill(s, r, Verdict::kCancelled, "cancelled by user");
+          },
           [&](const LeaseLost&) {
             Running lost = r;
             lost.lease_lost = true;
@@ -323,13 +331,15 @@ Step on_running(State s, const Running& r, const Event& e, const Ctx& c) {
 Step on_recording(State s, const Recording& r, const Event& e, const Ctx& c) {
   if (std::holds_alternative<Done>(e)) {
     std::vector<Action> then;
-    if (r.remove) then.push_back(Remove{r.msg});
-    else if (r.delay_ms) then.push_back(Release{r.msg, *r.delay_ms});
+    if (r.remove)
+      then.push_back(Remove{r.msg});
+    else if (r.delay_ms)
+      then.push_back(Release{r.msg, *r.delay_ms});
     return close_with(s, std::move(then), c);
   }
   if (auto* f = std::get_if<Failed>(&e)) {
-    std::string what = "cannot record attempt " + std::to_string(r.attempt.number) +
-                       " of job '" + r.job_id + "': " + f->error.to_string();
+    std::string what = "cannot record attempt " + std::to_string(r.attempt.number) + " of job '" +
+                       r.job_id + "': " + f->error.to_string();
     if (f->error.code == ErrorCode::kConflict)  // closed elsewhere: the job is not ours
       return next_job(s, c, what + "; left to the agent that holds it now");
     Recording again = r;
@@ -338,15 +348,26 @@ Step on_recording(State s, const Recording& r, const Event& e, const Ctx& c) {
     Millis pause = std::min<Millis>(Millis{250} << again.tries, 5000);
     Record record{r.job_id, r.attempt, r.status, r.reason};
     s.phase = std::move(again);
-    return {s, {Pause{pause}, std::move(record)}, what + "; trying again in " + seconds_text(pause)};
+    return {
+        s, {Pause{pause}, std::move(record)}, what + "; trying again in " + seconds_text(pause)};
   }
   return unexpected_event(s, e);
 }
 
 Step on_closing(State s, const Closing& cl, const Event& e, const Ctx& c) {
   std::string log;
-  if (auto* f = std::get_if<Failed>(&e)) log = "could not close the message: " + f->error.to_string();
-  else if (!std::holds_alternative<Done>(e)) return unexpected_event(s, e);
+  if (auto* f = std::get_if<Failed>(&e)) {
+    // The message goes only after the outcome is recorded: if a final status could not
+    // be written (a conflict means it already is final), keep the message; its lease
+    // lapses and the job is looked at again.
+    if (cl.finishing && f->error.code != ErrorCode::kConflict)
+      return next_job(s, c,
+                      "could not record the job's final status: " + f->error.to_string() +
+                          "; its message stays and comes back when the lease lapses");
+    log = "could not close the message: " + f->error.to_string();
+  } else if (!std::holds_alternative<Done>(e)) {
+    return unexpected_event(s, e);
+  }
   return close_with(s, cl.remaining, c, log);
 }
 
@@ -373,9 +394,8 @@ std::pair<Verdict, std::string> judge(const JobSpec& spec, const RunOutcome& out
   int code = outcome.exit_code.value_or(-1);
   if (code != 0) return {Verdict::kFailed, "exit code " + std::to_string(code)};
   if (spec.checks_output() && !outcome.success_string_seen)
-    return {Verdict::kFailed,
-            "exit code 0, but the output does not contain the success string \"" +
-                spec.success_string + "\""};
+    return {Verdict::kFailed, "exit code 0, but the output does not contain the success string \"" +
+                                  spec.success_string + "\""};
   if (spec.checks_output())
     return {Verdict::kSucceeded, "exit code 0 and the success string found"};
   return {Verdict::kSucceeded, "exit code 0"};
@@ -397,17 +417,16 @@ Step transition(const State& state, const Event& event, Millis now, const Policy
   const Ctx c{now, policy};
   if (std::holds_alternative<Stopped>(state.phase)) return unexpected_event(state, event);
   if (auto* sd = std::get_if<Shutdown>(&event)) return on_shutdown(state, *sd, c);
-  return std::visit(
-      Overloaded{
-          [&](const Polling&) { return on_polling(state, event, c); },
-          [&](const Loading& l) { return on_loading(state, l, event, c); },
-          [&](const Starting& st) { return on_starting(state, st, event, c); },
-          [&](const Running& r) { return on_running(state, r, event, c); },
-          [&](const Recording& r) { return on_recording(state, r, event, c); },
-          [&](const Closing& cl) { return on_closing(state, cl, event, c); },
-          [&](const Stopped&) { return unexpected_event(state, event); },
-      },
-      state.phase);
+  return std::visit(Overloaded{
+                        [&](const Polling&) { return on_polling(state, event, c); },
+                        [&](const Loading& l) { return on_loading(state, l, event, c); },
+                        [&](const Starting& st) { return on_starting(state, st, event, c); },
+                        [&](const Running& r) { return on_running(state, r, event, c); },
+                        [&](const Recording& r) { return on_recording(state, r, event, c); },
+                        [&](const Closing& cl) { return on_closing(state, cl, event, c); },
+                        [&](const Stopped&) { return unexpected_event(state, event); },
+                    },
+                    state.phase);
 }
 
 }  // namespace tandem::agent

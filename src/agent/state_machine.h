@@ -20,37 +20,63 @@
 namespace tandem::agent {
 
 struct Policy {
-  Millis backoff_base_ms = 1000;   // before retry n of a failed job: base * 2^(n-1) ...
-  Millis backoff_max_ms = 60000;   // ... at most this
-  Millis idle_exit_ms = 0;         // stop once the queue stayed empty this long; 0: never
-  Millis receive_wait_ms = 1000;   // how long one receive waits for a message
-  Millis kill_grace_ms = 5000;     // SIGTERM, then SIGKILL after this
-  int max_lost = 3;          // attempts lost with their worker before the job fails
-  int max_interrupted = 10;  // attempts returned by their agent before the job fails
-  int max_own_failures = 3;  // failures in a row of this worker's own before it stops
-  int max_record_tries = 5;  // tries to record an outcome before the lease is left to lapse
+  Millis backoff_base_ms = 1000;  // before retry n of a failed job: base * 2^(n-1) ...
+  Millis backoff_max_ms = 60000;  // ... at most this
+  Millis idle_exit_ms = 0;        // stop once the queue stayed empty this long; 0: never
+  Millis receive_wait_ms = 1000;  // how long one receive waits for a message
+  Millis kill_grace_ms = 5000;    // SIGTERM, then SIGKILL after this
+  int max_lost = 3;               // attempts lost with their worker before the job fails
+  int max_interrupted = 10;       // attempts returned by their agent before the job fails
+  int max_own_failures = 3;       // failures in a row of this worker's own before it stops
+  int max_record_tries = 5;       // tries to record an outcome before the lease is left to lapse
 };
 
 // ---- Actions (what the driver must do next, in order) ----
 // Only the last action of a Step may produce an event (shown after "->"); the driver
 // feeds that event back. Pause, Terminate and Exit produce none.
-struct Receive { Millis wait_ms = 0; };                 // -> Received | QueueEmpty | Failed
-struct Pause { Millis ms = 0; };                        // sleep, then go on with the next action
-struct Load { JobSpec spec; };  // read the job, adding it if missing -> Loaded | Failed
-struct DeadLetter { Message msg; std::string reason; }; // -> Done | Failed
-struct Finish { std::string job_id; Status status; std::string reason; };  // -> Done | Failed
-struct BeginAttempt { std::string job_id; int number; };  // -> AttemptBegun | Failed
-struct Launch { JobSpec spec; int number; };            // -> Launched | LaunchFailed
-struct Terminate {};                                    // kill the job's process tree
-struct Record {  // -> Done | Failed
+struct Receive {
+  Millis wait_ms = 0;
+};  // -> Received | QueueEmpty | Failed
+struct Pause {
+  Millis ms = 0;
+};  // sleep, then go on with the next action
+struct Load {
+  JobSpec spec;
+};  // read the job, adding it if missing -> Loaded | Failed
+struct DeadLetter {
+  Message msg;
+  std::string reason;
+};  // -> Done | Failed
+struct Finish {
+  std::string job_id;
+  Status status;
+  std::string reason;
+};  // -> Done | Failed
+struct BeginAttempt {
+  std::string job_id;
+  int number;
+};  // -> AttemptBegun | Failed
+struct Launch {
+  JobSpec spec;
+  int number;
+};                    // -> Launched | LaunchFailed
+struct Terminate {};  // kill the job's process tree
+struct Record {       // -> Done | Failed
   std::string job_id;
   Attempt attempt;
   Status status;
   std::string reason;
 };
-struct Remove { Message msg; };                         // -> Done | Failed
-struct Release { Message msg; Millis delay_ms = 0; };   // -> Done | Failed
-struct Exit { std::string reason; };
+struct Remove {
+  Message msg;
+};  // -> Done | Failed
+struct Release {
+  Message msg;
+  Millis delay_ms = 0;
+};  // -> Done | Failed
+struct Exit {
+  std::string reason;
+};
 using Action = std::variant<Receive, Pause, Load, DeadLetter, Finish, BeginAttempt, Launch,
                             Terminate, Record, Remove, Release, Exit>;
 
@@ -60,7 +86,7 @@ struct Loading {    // reading the job's record
   Message msg;
   JobSpec spec;
 };
-struct Starting {   // opening the attempt in the table, then launching it
+struct Starting {  // opening the attempt in the table, then launching it
   Message msg;
   JobRecord job;
   int number = 0;
@@ -70,7 +96,7 @@ struct Running {
   JobRecord job;
   int number = 0;
   Millis started_at = 0;
-  std::optional<Millis> deadline;  // from the job's timeout
+  std::optional<Millis> deadline;       // from the job's timeout
   std::optional<Verdict> kill_verdict;  // why we are killing it, once we are
   std::string kill_reason;
   bool lease_lost = false;  // the message is not ours any more: neither remove nor release it
@@ -87,6 +113,7 @@ struct Recording {  // writing the attempt's outcome; then removing or releasing
 };
 struct Closing {  // the message's last actions (finish, remove, release), one at a time
   std::vector<Action> remaining;
+  bool finishing = false;  // the action under way records a final status
 };
 struct Stopped {
   std::string reason;
@@ -99,28 +126,42 @@ struct State {
   Millis idle_since = 0;  // when the queue was last seen non-empty or a job ended
   int own_failures = 0;   // in a row
   std::string last_own_failure;
-  bool draining = false;  // shutdown asked: take no new job
+  bool draining = false;     // shutdown asked: take no new job
   int backend_failures = 0;  // in a row, for the backoff of receive
 };
 
 // ---- Events (what happened) ----
 struct Started {};
-struct Received { Message msg; };
-struct QueueEmpty { long delayed = 0; };  // nothing visible; `delayed` messages wait for a retry
-struct Loaded { JobRecord job; };
+struct Received {
+  Message msg;
+};
+struct QueueEmpty {
+  long delayed = 0;
+};  // nothing visible; `delayed` messages wait for a retry
+struct Loaded {
+  JobRecord job;
+};
 struct AttemptBegun {};
 struct Launched {};
-struct LaunchFailed { Error error; };  // kInvalid: the job cannot run here; else the worker's trouble
-struct Tick {};                        // time passes while a job runs
-struct Exited { RunOutcome outcome; };
+struct LaunchFailed {
+  Error error;
+};               // kInvalid: the job cannot run here; else the worker's trouble
+struct Tick {};  // time passes while a job runs
+struct Exited {
+  RunOutcome outcome;
+};
 struct LeaseLost {};
 struct CancelRequested {};
-struct Shutdown { bool now = false; };  // now: return the running job at once
-struct Done {};                         // the last action succeeded
-struct Failed { Error error; };         // the last action failed
-using Event = std::variant<Started, Received, QueueEmpty, Loaded, AttemptBegun, Launched,
-                           LaunchFailed, Tick, Exited, LeaseLost, CancelRequested, Shutdown,
-                           Done, Failed>;
+struct Shutdown {
+  bool now = false;
+};               // now: return the running job at once
+struct Done {};  // the last action succeeded
+struct Failed {
+  Error error;
+};  // the last action failed
+using Event =
+    std::variant<Started, Received, QueueEmpty, Loaded, AttemptBegun, Launched, LaunchFailed, Tick,
+                 Exited, LeaseLost, CancelRequested, Shutdown, Done, Failed>;
 
 struct Step {
   State state;

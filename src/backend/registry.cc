@@ -6,6 +6,7 @@
 #include "backend/backend.h"
 #include "backend/memory/memory_backend.h"
 #include "backend/sqlite/sqlite_backend.h"
+#include "common/url.h"
 
 namespace tandem {
 
@@ -31,18 +32,6 @@ std::string known_schemes() {
     out += s.usage;
   }
   return out;
-}
-
-// "x://user:secret@host/..." -> "x://user:***@host/...", for a URL no backend claims.
-std::string redact_password(std::string_view url) {
-  auto start = url.find("://");
-  start = start == std::string_view::npos ? 0 : start + 3;
-  auto end = url.find_first_of("/?#", start);
-  auto at = url.rfind('@', end == std::string_view::npos ? url.size() : end);
-  if (at == std::string_view::npos || at < start) return std::string(url);
-  auto colon = url.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
 }
 
 }  // namespace

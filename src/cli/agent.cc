@@ -18,15 +18,27 @@ namespace {
 
 agent::ShutdownLevel g_shutdown{0};
 
-extern "C" void on_stop_signal(int) { g_shutdown.fetch_add(1, std::memory_order_relaxed); }
+// SIGTERM and SIGINT: one more level each. SIGUSR1: return the running jobs at once
+// (signals of one kind merge while pending, so two quick SIGTERMs may count as one).
+extern "C" void on_stop_signal(int sig) {
+  if (sig == SIGUSR1) {
+    int level = g_shutdown.load(std::memory_order_relaxed);
+    while (level < 2 && !g_shutdown.compare_exchange_weak(level, 2)) {
+    }
+    return;
+  }
+  g_shutdown.fetch_add(1, std::memory_order_relaxed);
+}
 
 void install_stop_handlers() {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGUSR1, &sa, nullptr);
 }
+
 
 struct AgentArgs {
   std::string queue = std::string(kDefaultQueue);
@@ -42,11 +54,22 @@ struct AgentArgs {
   int workers = 2;  // for up
 };
 
+// The options' values, checked: an error message, or empty.
+std::string check_options(const AgentArgs& a) {
+  if (a.slots < 1) return "--slots must be at least 1";
+  if (a.lease < 1) return "--lease must be at least 1 second";
+  if (a.max_lost < 1) return "--max-lost must be at least 1";
+  if (a.backoff < 0) return "--backoff must not be negative";
+  if (a.kill_grace < 0) return "--kill-grace must not be negative";
+  if (a.idle_exit < 0) return "--idle-exit must not be negative";
+  if (a.workers < 1) return "--workers must be at least 1";
+  return {};
+}
+
 Millis to_ms(double seconds) { return static_cast<Millis>(seconds * 1000.0); }
 
 int run_agent_command(const Globals& g, const AgentArgs& a) {
-  if (a.slots < 1) return report("--slots must be at least 1", kExitUsage);
-  if (a.lease < 1) return report("--lease must be at least 1 second", kExitUsage);
+  if (auto bad = check_options(a); !bad.empty()) return report(bad, kExitUsage);
   // The executor forks its guard process: do it before opening files or starting threads.
   auto executor = make_local_executor();
   install_stop_handlers();
@@ -86,11 +109,12 @@ struct Child {
 };
 
 pid_t spawn_agent(const AgentArgs& a, const std::string& url, const std::string& log_file) {
-  std::vector<std::string> args = {"tandem", "agent", "--queue", a.queue,
-                                   "--slots", std::to_string(a.slots),
-                                   "--lease", std::to_string(a.lease),
-                                   "--backoff", std::to_string(a.backoff),
-                                   "--max-lost", std::to_string(a.max_lost),
+  std::vector<std::string> args = {"tandem",       "agent",
+                                   "--queue",      a.queue,
+                                   "--slots",      std::to_string(a.slots),
+                                   "--lease",      std::to_string(a.lease),
+                                   "--backoff",    std::to_string(a.backoff),
+                                   "--max-lost",   std::to_string(a.max_lost),
                                    "--kill-grace", std::to_string(a.kill_grace)};
   if (!a.state_dir.empty()) args.insert(args.end(), {"--state-dir", a.state_dir});
   if (a.keep_workdirs) args.push_back("--keep-workdirs");
@@ -123,7 +147,7 @@ void signal_all(const std::vector<Child>& children, int sig) {
 }
 
 int run_up(const Globals& g, const AgentArgs& a) {
-  if (a.workers < 1) return report("--workers must be at least 1", kExitUsage);
+  if (auto bad = check_options(a); !bad.empty()) return report(bad, kExitUsage);
   auto backend = open_or_report(g);
   if (!backend) return kExitFailed;
   const std::string url = backend_url(g.backend);
@@ -162,11 +186,13 @@ int run_up(const Globals& g, const AgentArgs& a) {
     }
     return true;
   };
-  auto counts = wait_all(*backend, {true, keep_going});
+  auto counts = wait_all(*backend, {true, keep_going, a.queue});
 
-  // Stop the agents: SIGTERM lets each finish its job; a second signal returns it.
+  // Stop the agents: SIGTERM lets each finish its job; a second signal to `up` returns
+  // the jobs at once (SIGUSR1 to the agents).
+  auto pass_on = [&](int level) { signal_all(children, level >= 2 ? SIGUSR1 : SIGTERM); };
   int told = std::max(1, g_shutdown.load());
-  for (int i = 0; i < told; ++i) signal_all(children, SIGTERM);
+  pass_on(told);
   for (auto& c : children) {
     while (c.pid > 0) {
       int status = 0;
@@ -174,7 +200,7 @@ int run_up(const Globals& g, const AgentArgs& a) {
       if (r == c.pid || (r < 0 && errno != EINTR)) break;
       if (g_shutdown.load() > told) {  // asked again while waiting: pass it on
         told = g_shutdown.load();
-        signal_all(children, SIGTERM);
+        pass_on(told);
       }
     }
   }
@@ -189,8 +215,9 @@ int run_up(const Globals& g, const AgentArgs& a) {
 void add_agent_options(CLI::App* cmd, AgentArgs& a) {
   cmd->add_option("--queue", a.queue, "queue to take jobs from")->capture_default_str();
   cmd->add_option("--slots", a.slots, "jobs to run at once")->capture_default_str();
-  cmd->add_option("--lease", a.lease, "seconds a job stays leased without renewal; renewed "
-                                      "every third of it")
+  cmd->add_option("--lease", a.lease,
+                  "seconds a job stays leased without renewal; renewed "
+                  "every third of it")
       ->capture_default_str();
   cmd->add_option("--backoff", a.backoff,
                   "seconds before the first retry of a failed job; doubles each retry, at most 60")
@@ -215,18 +242,21 @@ void add_agent(CLI::App& app, Globals& g) {
       "agent",
       "Run this worker's scheduler: take jobs from the queue under a lease, run them, verify "
       "them, record every attempt, retry failures. SIGTERM: take no new job, finish the "
-      "current one, exit; a second SIGTERM returns it to the queue at once.");
+      "current one, exit; a second SIGTERM (or SIGUSR1) returns it to the queue at once.");
   add_agent_options(agent, *a);
-  agent->add_option("--idle-exit", a->idle_exit,
-                    "stop once the queue stayed empty this many seconds (0: never)")
+  agent
+      ->add_option("--idle-exit", a->idle_exit,
+                   "stop once the queue stayed empty this many seconds (0: never)")
       ->capture_default_str();
-  agent->add_option("--worker", a->worker, "this worker's name in the job table (default HOST:PID)");
+  agent->add_option("--worker", a->worker,
+                    "this worker's name in the job table (default HOST:PID)");
   agent->footer("Example:\n  tandem agent --slots 4 --idle-exit 60");
   agent->callback([&g, a] { g.exit_code = run_agent_command(g, *a); });
 
   auto* up = app.add_subcommand(
-      "up", "Run N agents as local processes until no job is pending or running, with a "
-            "progress bar; then stop them.");
+      "up",
+      "Run N agents as local processes until their queue is empty (nothing waiting, "
+      "running or due for a retry), with a progress bar; then stop them.");
   up->add_option("--workers", a->workers, "agents to run")->capture_default_str();
   add_agent_options(up, *a);
   up->footer("Example:\n  tandem submit jobs.json && tandem up --workers 4");

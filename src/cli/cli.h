@@ -1,12 +1,11 @@
 // Shared by the CLI's commands: the global options, opening the backend, printing.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "backend/backend.h"
 #include "job/job.h"
@@ -45,12 +44,14 @@ void add_inspect(CLI::App& app, Globals& g);  // status, jobs, logs, queue, canc
 void add_wait(CLI::App& app, Globals& g);
 void add_agent(CLI::App& app, Globals& g);  // agent, up
 
-// `tandem wait` without ids, shared with `tandem up`: until no job is PENDING or RUNNING.
-// Draws the progress bar on stderr when it is a terminal. Returns the final counts.
-// `keep_going` is polled and can end the wait early (returns nullopt then).
+// `tandem wait` without ids, shared with `tandem up`: until no job is PENDING or RUNNING
+// (or, with `queue`, until that queue holds no message: nothing waiting, running or
+// due for a retry). Draws the progress bar on stderr when it is a terminal. Returns the
+// final counts. `keep_going` is polled and can end the wait early (returns nullopt then).
 struct WaitOptions {
   bool progress = true;
   std::function<bool()> keep_going;
+  std::optional<std::string> queue;
 };
 std::optional<StatusCounts> wait_all(Backend& backend, const WaitOptions& options);
 

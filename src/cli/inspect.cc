@@ -47,8 +47,8 @@ void print_status(const JobRecord& r) {
   std::cout << "submitted:  " << format_time(r.submitted_at) << "\n"
             << "attempts:   " << r.attempts.size() << "\n";
   for (const auto& a : r.attempts) {
-    std::cout << "  #" << a.number << " " << to_string(a.verdict) << " on " << a.worker
-              << " at " << format_time(a.started_at);
+    std::cout << "  #" << a.number << " " << to_string(a.verdict) << " on " << a.worker << " at "
+              << format_time(a.started_at);
     if (a.ended_at) std::cout << " for " << duration_text(a.ended_at - a.started_at);
     if (a.exit_code) std::cout << ", exit code " << *a.exit_code;
     std::cout << "\n";
@@ -66,8 +66,10 @@ int run_status(const Globals& g, const std::string& id, bool json) {
   if (!b) return kExitFailed;
   auto r = load(*b, id);
   if (!r) return report(r.error());
-  if (json) std::cout << dump(record_json(*r)) << "\n";
-  else print_status(*r);
+  if (json)
+    std::cout << dump(record_json(*r)) << "\n";
+  else
+    print_status(*r);
   return kExitOk;
 }
 
@@ -142,8 +144,8 @@ int run_logs(const Globals& g, const std::string& id, int number, bool follow) {
     a = &r->attempts[static_cast<std::size_t>(number - 1)];
   }
   if (access(log.c_str(), R_OK) != 0) {
-    const bool whole = a->output_tail.size() < kOutputTailBytes &&
-                       a->ended_at - a->started_at < 1000;
+    const bool whole =
+        a->output_tail.size() < kOutputTailBytes && a->ended_at - a->started_at < 1000;
     if (a->verdict == Verdict::kRunning)
       std::cerr << "tandem: attempt " << number << " is running; its log appears here after "
                 << "its first second (or on the worker that runs it)\n";
@@ -203,8 +205,10 @@ int run_cancel(const Globals& g, const std::string& id) {
   if (!b) return kExitFailed;
   auto status = b->table().cancel(id, now_millis());
   if (!status) return report(status.error());
-  if (*status == Status::kCancelled) std::cout << "job '" << id << "' cancelled\n";
-  else std::cout << "job '" << id << "' is running: its agent is asked to stop it\n";
+  if (*status == Status::kCancelled)
+    std::cout << "job '" << id << "' cancelled\n";
+  else
+    std::cout << "job '" << id << "' is running: its agent is asked to stop it\n";
   return kExitOk;
 }
 
@@ -219,9 +223,10 @@ void add_inspect(CLI::App& app, Globals& g) {
   };
   auto a = std::make_shared<Args>();
 
-  auto* status = app.add_subcommand("status", "Show a job: its status, commands, retry and "
-                                              "every attempt (worker, times, exit code, verdict, "
-                                              "reason, end of output).");
+  auto* status = app.add_subcommand("status",
+                                    "Show a job: its status, commands, retry and "
+                                    "every attempt (worker, times, exit code, verdict, "
+                                    "reason, end of output).");
   status->add_option("JOB_ID", a->id, "the job")->required();
   status->add_flag("--json", a->json, "print JSON");
   status->footer("Example:\n  tandem status jobId_0 --json");
@@ -241,15 +246,17 @@ void add_inspect(CLI::App& app, Globals& g) {
   logs->footer("Example:\n  tandem logs jobId_0 --attempt 2\n  tandem logs jobId_0 --follow");
   logs->callback([&g, a] { g.exit_code = run_logs(g, a->id, a->attempt, a->follow); });
 
-  auto* queue = app.add_subcommand("queue", "Show a queue's depth, messages in flight and "
-                                            "the count of jobs per status.");
+  auto* queue = app.add_subcommand("queue",
+                                   "Show a queue's depth, messages in flight and "
+                                   "the count of jobs per status.");
   queue->add_option("--queue", a->queue, "queue name")->capture_default_str();
   queue->add_flag("--json", a->json, "print JSON");
   queue->footer("Example:\n  tandem queue --json");
   queue->callback([&g, a] { g.exit_code = run_queue(g, a->queue, a->json); });
 
-  auto* cancel = app.add_subcommand("cancel", "Cancel a pending job, or stop a running one "
-                                              "(its whole process tree).");
+  auto* cancel = app.add_subcommand("cancel",
+                                    "Cancel a pending job, or stop a running one "
+                                    "(its whole process tree).");
   cancel->add_option("JOB_ID", a->id, "the job")->required();
   cancel->footer("Example:\n  tandem cancel jobId_0");
   cancel->callback([&g, a] { g.exit_code = run_cancel(g, a->id); });

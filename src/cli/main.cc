@@ -6,8 +6,9 @@
 int main(int argc, char** argv) {
   using namespace tandem::cli;
   Globals g;
-  CLI::App app{"tandem: a decoupled batch scheduler. Submit jobs to a queue; agents (one per "
-               "worker) run them, retry them, verify them and record every attempt."};
+  CLI::App app{
+      "tandem: a decoupled batch scheduler. Submit jobs to a queue; agents (one per "
+      "worker) run them, retry them, verify them and record every attempt."};
   app.name("tandem");
   app.require_subcommand(1);
   app.fallthrough();

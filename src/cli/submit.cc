@@ -28,7 +28,8 @@ Result<std::string> read_input(const std::string& file) {
     text << std::cin.rdbuf();
   } else {
     std::ifstream in(file, std::ios::binary);
-    if (!in) return fail(ErrorCode::kInvalid, "cannot read '" + file + "': " + std::strerror(errno));
+    if (!in)
+      return fail(ErrorCode::kInvalid, "cannot read '" + file + "': " + std::strerror(errno));
     text << in.rdbuf();
   }
   return text.str();
@@ -66,19 +67,22 @@ int run_submit(const Globals& g, const SubmitArgs& a) {
     auto text = read_input(a.file);
     if (!text) return report(text.error());
     jobs = parse_submission(*text);
-    if (!jobs) return report((a.file == "-" ? std::string("stdin") : a.file) + ": " +
-                                 jobs.error().message, kExitUsage);
+    if (!jobs)
+      return report((a.file == "-" ? std::string("stdin") : a.file) + ": " + jobs.error().message,
+                    kExitUsage);
   }
   if (!jobs) return report(jobs.error());
   auto backend = open_or_report(g);
   if (!backend) return kExitFailed;
   auto put = backend->submit(*jobs, a.queue);
-  if (!put) return report(put.error().message + "; nothing was submitted",
-                          put.error().code == ErrorCode::kConflict ? kExitUsage : kExitFailed);
+  if (!put)
+    return report(put.error().message + "; nothing was submitted",
+                  put.error().code == ErrorCode::kConflict ? kExitUsage : kExitFailed);
   if (!a.cmds.empty() && !put->added.empty()) std::cout << put->added.front() << "\n";
   std::cerr << "submitted " << put->added.size() << " job" << (put->added.size() == 1 ? "" : "s")
             << " to queue '" << a.queue << "'";
-  if (put->existing > 0) std::cerr << " (" << put->existing << " identical ones were already there)";
+  if (put->existing > 0)
+    std::cerr << " (" << put->existing << " identical ones were already there)";
   std::cerr << "\n";
   return kExitOk;
 }

@@ -59,6 +59,15 @@ int run_wait(const Globals& g, const std::vector<std::string>& ids) {
 
 }  // namespace
 
+// True once the queue holds no message at all.
+Result<bool> queue_empty(Backend& backend, const std::string& name) {
+  auto queue = backend.queue(name);
+  if (!queue) return std::unexpected(queue.error());
+  auto stats = (*queue)->stats();
+  if (!stats) return std::unexpected(stats.error());
+  return stats->visible + stats->in_flight + stats->delayed == 0;
+}
+
 std::optional<StatusCounts> wait_all(Backend& backend, const WaitOptions& options) {
   const bool tty = options.progress && isatty(STDERR_FILENO);
   const Millis start = steady_millis();
@@ -79,7 +88,13 @@ std::optional<StatusCounts> wait_all(Backend& backend, const WaitOptions& option
       std::cerr << "\r" << progress_line(*c, rate) << "\033[K" << std::flush;
       drew = true;
     }
-    if (all_final(*c)) {
+    Result<bool> finished = all_final(*c);
+    if (options.queue) finished = queue_empty(backend, *options.queue);
+    if (!finished) {
+      report(finished.error());
+      return std::nullopt;
+    }
+    if (*finished) {
       if (drew) std::cerr << "\n";
       return *c;
     }
@@ -94,8 +109,9 @@ std::optional<StatusCounts> wait_all(Backend& backend, const WaitOptions& option
 void add_wait(CLI::App& app, Globals& g) {
   auto ids = std::make_shared<std::vector<std::string>>();
   auto* cmd = app.add_subcommand(
-      "wait", "Wait until the given jobs (or, with none, every job) are SUCCEEDED, FAILED or "
-              "CANCELLED; a progress bar on a terminal. Exit 0 only if all succeeded.");
+      "wait",
+      "Wait until the given jobs (or, with none, every job) are SUCCEEDED, FAILED or "
+      "CANCELLED; a progress bar on a terminal. Exit 0 only if all succeeded.");
   cmd->add_option("JOB_ID", *ids, "jobs to wait for (default: every job)");
   cmd->footer("Example:\n  tandem submit jobs.json && tandem wait && echo all good");
   cmd->callback([&g, ids] { g.exit_code = run_wait(g, *ids); });

@@ -187,3 +187,31 @@ TEST(Cli, ASubmitKilledMidwayLeavesAllOrNothing) {
 
 }  // namespace
 }  // namespace tandem::testing
+
+namespace tandem::testing {
+namespace {
+
+TEST(Cli, UpDrainsItsOwnQueueAndLeavesOthersAlone) {
+  Sandbox box;
+  ASSERT_EQ(box.run({"submit", "--cmd", "true", "--id", "mine"}).code, 0);
+  ASSERT_EQ(box.run({"submit", "--cmd", "true", "--id", "theirs", "--queue", "other"}).code, 0);
+  auto up = box.spawn({"up", "--workers", "1"});
+  auto out = up.wait(std::chrono::seconds(60));
+  EXPECT_EQ(out.code, 0) << out.err;
+  EXPECT_EQ(box.status("mine")["status"], "SUCCEEDED");
+  EXPECT_EQ(box.status("theirs")["status"], "PENDING");
+}
+
+TEST(Cli, AgentOptionsOutOfRangeAreRefused) {
+  Sandbox box;
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"agent", "--max-lost", "0"}, {"agent", "--backoff", "-1"},
+        {"agent", "--slots", "0"}, {"up", "--workers", "0"}, {"agent", "--kill-grace", "-2"}}) {
+    auto r = box.run(args);
+    EXPECT_EQ(r.code, 2) << args[1];
+    EXPECT_NE(r.err.find(args[1]), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace tandem::testing

@@ -170,10 +170,32 @@ TEST_F(Machine, CancelledBeforeItRanIsFinishedAndRemoved) {
   only<Receive>(feed(Done{}));
 }
 
-TEST_F(Machine, LoadFailureReleasesTheMessage) {
+TEST_F(Machine, LoadFailureReleasesTheMessageWithBackoff) {
+  feed(Started{});
+  Message m = message(spec());
+  m.receive_count = 3;
+  feed(Received{m});
+  EXPECT_EQ(only<Release>(feed(Failed{Error{ErrorCode::kUnavailable, "x"}})).delay_ms, 4000);
+}
+
+TEST_F(Machine, AFinalStatusThatCannotBeRecordedKeepsTheMessage) {
   feed(Started{});
   feed(Received{message(spec())});
-  EXPECT_EQ(only<Release>(feed(Failed{Error{ErrorCode::kUnavailable, "x"}})).delay_ms, 0);
+  JobRecord r = record(spec());
+  r.cancel_requested = true;
+  only<Finish>(feed(Loaded{r}));
+  auto s = feed(Failed{Error{ErrorCode::kUnavailable, "database is locked"}});
+  only<Receive>(s);  // no Remove: the lease lapses and the job is looked at again
+  EXPECT_NE(s.log.find("its message stays"), std::string::npos) << s.log;
+}
+
+TEST_F(Machine, AFinalStatusAlreadyRecordedElsewhereStillRemovesTheMessage) {
+  feed(Started{});
+  feed(Received{message(spec())});
+  JobRecord r = record(spec());
+  r.cancel_requested = true;
+  feed(Loaded{r});
+  only<Remove>(feed(Failed{Error{ErrorCode::kConflict, "already CANCELLED"}}));
 }
 
 TEST_F(Machine, OpenAttemptOfAVanishedWorkerIsNotChargedAndTheNextNumberFollows) {
