@@ -11,7 +11,7 @@
 #include "executor/output_watch.h"
 #include "executor/process_guard.h"
 #include "executor/spawn.h"
-#include "executor/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace tandem::local_exec {
 

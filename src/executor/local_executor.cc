@@ -26,7 +26,6 @@ using local_exec::LocalExecution;
 using local_exec::ProcessGuard;
 using local_exec::RunFiles;
 using local_exec::SpawnSpec;
-using local_exec::UniqueFd;
 
 // Scripts this long or longer go to a file: one argv string may hold at most 128 KiB.
 constexpr std::size_t kInlineScriptLimit = 64 * 1024;

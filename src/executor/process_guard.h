@@ -18,7 +18,7 @@
 #include <mutex>
 
 #include "common/error.h"
-#include "executor/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace tandem::local_exec {
 

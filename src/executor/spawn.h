@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 #include "executor/process_guard.h"
-#include "executor/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace tandem::local_exec {
 

@@ -1,4 +1,4 @@
-// Local file helpers shared by the stores: owned descriptors, errno as Error, whole-file
+// Local file helpers shared by the stores: errno as Error, whole-file
 // reads and writes, the etag hash, and temporary files renamed into place.
 #pragma once
 
@@ -11,38 +11,11 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 
 namespace tandem::store_io {
 
-// An owned file descriptor: closed when the owner goes away.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) reset(other.release());
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using tandem::UniqueFd;
 
 // `what` ("cannot open 'x'") with the system's reason for `err`, coded for the caller:
 // kNotFound (ENOENT, ENOTDIR), kInvalid (permission, read-only, name too long),

@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-namespace tandem::local_exec {
+namespace tandem {
 
 class UniqueFd {
  public:
@@ -38,4 +38,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace tandem::local_exec
+}  // namespace tandem
