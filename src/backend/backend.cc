@@ -8,21 +8,6 @@
 
 namespace tandem {
 
-namespace {
-
-// The job as its queue message. kInvalid if a string of the spec is not valid UTF-8
-// (JSON cannot carry it).
-Result<std::string> message_body(const JobSpec& spec) {
-  try {
-    return job_to_json(spec).dump();
-  } catch (const nlohmann::json::exception& e) {
-    return fail(ErrorCode::kInvalid,
-                "job '" + spec.job_id + "' cannot be written as JSON: " + e.what());
-  }
-}
-
-}  // namespace
-
 // Not atomic across the two steps: a backend whose queue and table share a transaction
 // overrides this. The queue is looked up first so that a bad queue name records nothing.
 Result<PutResult> Backend::submit(std::span<const JobSpec> jobs, std::string_view queue_name) {
@@ -32,7 +17,7 @@ Result<PutResult> Backend::submit(std::span<const JobSpec> jobs, std::string_vie
   // refused before it is put.
   std::unordered_map<std::string_view, std::string> body_of;
   for (const auto& spec : jobs) {
-    auto body = message_body(spec);
+    auto body = job_to_text(spec);
     if (!body) return std::unexpected(body.error());
     body_of.emplace(spec.job_id, std::move(*body));
   }

@@ -226,6 +226,15 @@ json job_to_json(const JobSpec& spec) {
   return j;
 }
 
+Result<std::string> job_to_text(const JobSpec& spec) {
+  try {
+    return job_to_json(spec).dump();
+  } catch (const json::exception& e) {
+    return fail(ErrorCode::kInvalid,
+                "job '" + spec.job_id + "' cannot be written as JSON: " + e.what());
+  }
+}
+
 Result<std::vector<JobSpec>> parse_submission(std::string_view text) {
   struct Item {
     json value;

@@ -21,6 +21,10 @@ Result<JobSpec> job_from_json(const nlohmann::json& j, std::string_view where);
 // that are set. job_from_json(job_to_json(s)) == s.
 nlohmann::json job_to_json(const JobSpec& spec);
 
+// job_to_json as text (the queue message's body). kInvalid if a string of the spec is not
+// valid UTF-8, which JSON cannot carry.
+Result<std::string> job_to_text(const JobSpec& spec);
+
 // Parses a submission: one JSON object, a JSON array of objects, or one object per line
 // (JSON lines; blank lines are skipped). All or nothing: on failure the error lists the
 // problems of every bad job (position and job_id, field, what is wrong) and no job is

@@ -24,15 +24,6 @@ Error corrupt(std::string_view job_id, const std::string& what) {
                "job '" + std::string(job_id) + "' in the database is unreadable: " + what};
 }
 
-Result<std::string> canonical_json(const JobSpec& spec) {
-  try {
-    return job_to_json(spec).dump();
-  } catch (const nlohmann::json::exception& e) {
-    return fail(ErrorCode::kInvalid,
-                "job '" + spec.job_id + "' cannot be written as JSON: " + e.what());
-  }
-}
-
 Result<JobSpec> parse_spec(std::string_view job_id, const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return std::unexpected(corrupt(job_id, "its spec is not JSON"));
@@ -112,7 +103,7 @@ Result<PutResult> insert_jobs(Db& db, std::span<const JobSpec> jobs, Millis now,
                               std::vector<std::string>* added_bodies) {
   PutResult result;
   for (const auto& spec : jobs) {
-    auto json = canonical_json(spec);
+    auto json = job_to_text(spec);
     if (!json) return std::unexpected(json.error());
     auto added = insert_job(db, spec, *json, now);
     if (!added) return std::unexpected(added.error());
