@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -21,19 +23,38 @@ constexpr Millis kWatchTickMs = 200;  // at most this long between looks at a ru
 // its whole output is the attempt's output tail in the job table.
 constexpr Millis kLogAfterMs = 1000;
 
-std::string default_worker_name() {
+std::string host_name() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
-  return std::string(host) + ":" + std::to_string(getpid());
+  return host;
 }
+
+std::string worker_name(const AgentOptions& o) {
+  return o.worker.empty() ? host_name() + ":" + std::to_string(getpid()) : o.worker;
+}
+
+// What the slots share with the heartbeat: the job each runs, and an interruption
+// notice for all of them.
+struct Shared {
+  std::mutex mutex;
+  std::vector<std::string> jobs;  // per slot: the job it runs, or empty
+  std::atomic<bool> notice{false};
+  std::string notice_why;  // set before `notice`
+};
 
 // One slot: one state machine, its own backend connection, at most one job at a time.
 class Slot {
  public:
   Slot(const AgentOptions& o, int index, const BackendFactory& open, Executor& executor,
-       const ShutdownLevel& shutdown, const LogSink& log)
-      : o_(o), index_(index), open_(open), executor_(executor), shutdown_(shutdown), log_(log) {
-    worker_ = o.worker.empty() ? default_worker_name() : o.worker;
+       const ShutdownLevel& shutdown, Shared& shared, const LogSink& log)
+      : o_(o),
+        index_(index),
+        open_(open),
+        executor_(executor),
+        shutdown_(shutdown),
+        shared_(shared),
+        log_(log) {
+    worker_ = worker_name(o);
     if (o.slots > 1) worker_.append("/").append(std::to_string(index));
   }
 
@@ -73,10 +94,19 @@ class Slot {
 
   // A shutdown not yet told to the state machine, if any.
   std::optional<Event> pending_shutdown() {
+    if (shared_.notice.load() && told_shutdown_ < 3) {
+      told_shutdown_ = 3;
+      return Shutdown{true, shared_.notice_why};
+    }
     int level = shutdown_level();
     if (level <= told_shutdown_) return std::nullopt;
     told_shutdown_ = level;
-    return Shutdown{level >= 2};
+    return Shutdown{level >= 2, {}};
+  }
+
+  void set_job(const std::string& job_id) {
+    std::lock_guard lock(shared_.mutex);
+    shared_.jobs[static_cast<std::size_t>(index_)] = job_id;
   }
 
   std::optional<Event> perform(const Action& action) {
@@ -110,7 +140,8 @@ class Slot {
               return std::nullopt;
             },
             [&](const Record& a) -> std::optional<Event> {
-              execution_.reset();  // the tree is gone; removes the working directory
+              execution_.reset();  // the tree is gone; empties the working directory
+              set_job({});
               return done_or_failed(backend_->table().end_attempt(a.job_id, a.attempt, a.status,
                                                                   a.reason, now_millis()));
             },
@@ -171,10 +202,19 @@ class Slot {
     req.env["TANDEM_ATTEMPT"] = std::to_string(number);
     req.env["TANDEM_WORKER"] = worker_;
     req.env["TANDEM_WORKDIR"] = req.workdir;
+    // This agent's own binary, resolved once: intake's jobs run `"$TANDEM_BIN" stage-run`.
+    static const std::string self_exe = [] {
+      char buf[4096];
+      const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf);
+      const bool whole = n > 0 && static_cast<std::size_t>(n) < sizeof buf;
+      return whole ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    }();
+    req.env["TANDEM_BIN"] = self_exe;
     if (spec.checks_output()) req.success_string = spec.success_string;
     auto started = executor_.start(req);
     if (!started) return LaunchFailed{started.error()};
     execution_ = std::move(*started);
+    set_job(spec.job_id);
     running_msg_ = std::get<Starting>(state_.phase).msg;
     running_job_id_ = spec.job_id;
     next_renew_ = steady_millis() + o_.lease_ms / 3;
@@ -223,6 +263,7 @@ class Slot {
   const BackendFactory& open_;
   Executor& executor_;
   const ShutdownLevel& shutdown_;
+  Shared& shared_;
   const LogSink& log_;
   std::string worker_;
   std::unique_ptr<Backend> backend_;
@@ -240,16 +281,89 @@ class Slot {
   bool told_cancel_ = false;
 };
 
+// Keeps the worker in the registry and looks for an interruption notice, until `done`.
+class Heartbeat {
+ public:
+  Heartbeat(const AgentOptions& o, const BackendFactory& open, Shared& shared, const LogSink& log)
+      : o_(o), open_(open), shared_(shared), log_(log) {
+    record_.id = worker_name(o);
+    record_.tier = o.tier;
+    record_.host = host_name();
+    record_.pid = getpid();
+    record_.started_at = now_millis();
+  }
+
+  void run() {
+    auto backend = open_();
+    if (!backend) {
+      log_(record_.id + " cannot keep the worker registry: " + backend.error().to_string());
+      return;
+    }
+    std::unique_lock lock(mutex_);
+    while (true) {
+      beat(**backend, done_);
+      if (done_) return;
+      wake_.wait_for(lock, std::chrono::milliseconds(o_.heartbeat_ms));
+    }
+  }
+
+  void stop() {
+    std::lock_guard lock(mutex_);
+    done_ = true;
+    wake_.notify_all();
+  }
+
+ private:
+  void beat(Backend& backend, bool last) {
+    {
+      std::lock_guard lock(shared_.mutex);
+      auto busy = std::find_if(shared_.jobs.begin(), shared_.jobs.end(),
+                               [](const std::string& j) { return !j.empty(); });
+      record_.job_id = busy == shared_.jobs.end() ? "" : *busy;
+    }
+    record_.state = last                     ? WorkerState::kStopped
+                    : shared_.notice.load()  ? WorkerState::kDraining
+                    : record_.job_id.empty() ? WorkerState::kIdle
+                                             : WorkerState::kBusy;
+    record_.last_seen = now_millis();
+    if (last) record_.stopped_at = record_.last_seen;
+    if (auto r = backend.workers().heartbeat(record_); !r)
+      log_(record_.id + " cannot update the worker registry: " + r.error().to_string());
+    if (last || shared_.notice.load()) return;
+    auto me = backend.workers().get(record_.id);
+    if (me && *me && (*me)->interrupt_at != 0) {
+      shared_.notice_why =
+          "interruption notice (grace " + std::to_string((*me)->interrupt_grace_ms / 1000) + "s)";
+      shared_.notice.store(true);
+      log_(format_time(now_millis()) + " " + record_.id + " got an " + shared_.notice_why +
+           ": returning its jobs to the queue and stopping");
+    }
+  }
+
+  const AgentOptions& o_;
+  const BackendFactory& open_;
+  Shared& shared_;
+  const LogSink& log_;
+  WorkerRecord record_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+};
+
 }  // namespace
 
 int run_agent(const AgentOptions& options, const BackendFactory& open, Executor& executor,
               const ShutdownLevel& shutdown, const LogSink& log) {
   int slots = std::max(options.slots, 1);
   std::vector<int> codes(static_cast<std::size_t>(slots), 0);
+  Shared shared;
+  shared.jobs.resize(static_cast<std::size_t>(slots));
+  Heartbeat heartbeat(options, open, shared, log);
+  std::thread beating([&] { heartbeat.run(); });
   std::vector<std::thread> threads;
   for (int i = 0; i < slots; ++i) {
     threads.emplace_back([&, i] {
-      Slot slot(options, i, open, executor, shutdown, log);
+      Slot slot(options, i, open, executor, shutdown, shared, log);
       auto stopped = slot.run();
       auto& code = codes[static_cast<std::size_t>(i)];
       if (!stopped) {
@@ -262,6 +376,8 @@ int run_agent(const AgentOptions& options, const BackendFactory& open, Executor&
     });
   }
   for (auto& t : threads) t.join();
+  heartbeat.stop();
+  beating.join();
   return *std::max_element(codes.begin(), codes.end());
 }
 

@@ -20,7 +20,10 @@ struct AgentOptions {
   Millis cancel_check_ms = 1000;  // how often a running job's cancel request is looked for
   std::string state_dir;          // logs and working directories; empty: the backend's
   bool keep_workdirs = false;
-  std::string worker;  // this worker's name; empty: HOST:PID
+  std::string worker;          // this worker's name; empty: HOST:PID
+  std::string tier;            // its capacity tier, recorded in the worker registry
+  Millis heartbeat_ms = 2000;  // how often the worker registry is updated and an
+                               // interruption notice looked for
   Policy policy;
 };
 
@@ -33,7 +36,10 @@ using LogSink = std::function<void(const std::string& line)>;
 using BackendFactory = std::function<Result<std::unique_ptr<Backend>>()>;
 
 // Runs the agent's slots until each has stopped (queue empty for idle_exit, shutdown,
-// or too many failures of its own). Returns 0 when every slot stopped for an ordinary
+// an interruption notice, or too many failures of its own). Meanwhile the worker is kept
+// in the backend's worker registry (tier, state, job) and an interruption notice sent
+// there (`tandem interrupt`, a provisioner) returns every running job to the queue at
+// once, as INTERRUPTED, and stops the agent. Returns 0 when every slot stopped for an ordinary
 // reason, 1 when one stopped because this worker kept failing, 2 if the backend cannot
 // be opened.
 int run_agent(const AgentOptions& options, const BackendFactory& open, Executor& executor,

@@ -378,7 +378,9 @@ Step on_shutdown(State s, const Shutdown& sd, const Ctx& c) {
     return {s, {Exit{"shutdown requested"}}, "shutdown requested: stopping"};
   }
   if (auto* r = std::get_if<Running>(&s.phase); r && sd.now)
-    return kill(s, *r, Verdict::kInterrupted, "returned to the queue: the agent was asked to stop");
+    return kill(s, *r, Verdict::kInterrupted,
+                "returned to the queue: " +
+                    (sd.why.empty() ? std::string("the agent was asked to stop") : sd.why));
   (void)c;
   return {s, {}, "shutdown requested: finishing the current job first"};
 }

@@ -153,8 +153,9 @@ struct Exited {
 struct LeaseLost {};
 struct CancelRequested {};
 struct Shutdown {
-  bool now = false;
-};               // now: return the running job at once
+  bool now = false;  // return the running job at once ...
+  std::string why;   // ... because of this (e.g. an interruption notice)
+};
 struct Done {};  // the last action succeeded
 struct Failed {
   Error error;

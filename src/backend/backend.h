@@ -6,8 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include "backend/events.h"
 #include "backend/job_table.h"
 #include "backend/queue.h"
+#include "backend/workers.h"
 
 namespace tandem {
 
@@ -23,6 +25,8 @@ class Backend {
   // The queue of that name (created on first use). Valid as long as the Backend.
   virtual Result<Queue*> queue(std::string_view name) = 0;
   virtual JobTable& table() = 0;
+  virtual EventLog& events() = 0;
+  virtual WorkerRegistry& workers() = 0;
 
   // Records the jobs and enqueues the new ones on queue `queue_name`, so that no
   // accepted job is ever left without its message. All or nothing. kConflict if a

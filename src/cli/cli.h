@@ -42,7 +42,10 @@ std::string progress_line(const StatusCounts& c, double rate);
 void add_submit(CLI::App& app, Globals& g);
 void add_inspect(CLI::App& app, Globals& g);  // status, jobs, logs, queue, cancel
 void add_wait(CLI::App& app, Globals& g);
-void add_agent(CLI::App& app, Globals& g);  // agent, up
+void add_agent(CLI::App& app, Globals& g);
+void add_up(CLI::App& app, Globals& g);
+void add_events(CLI::App& app, Globals& g);  // events, workers, interrupt
+void add_intake(CLI::App& app, Globals& g);  // intake, stage-run
 
 // `tandem wait` without ids, shared with `tandem up`: until no job is PENDING or RUNNING
 // (or, with `queue`, until that queue holds no message: nothing waiting, running or

@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   add_inspect(app, g);
   add_wait(app, g);
   add_agent(app, g);
+  add_up(app, g);
+  add_events(app, g);
+  add_intake(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

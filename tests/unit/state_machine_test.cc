@@ -321,7 +321,7 @@ TEST_F(Machine, ShutdownWhilePollingExits) {
 
 TEST_F(Machine, ShutdownWhileRunningFinishesTheJobFirst) {
   run_job(spec());
-  EXPECT_TRUE(feed(Shutdown{false}).actions.empty());
+  EXPECT_TRUE(feed(Shutdown{false, {}}).actions.empty());
   EXPECT_TRUE(in<Running>(step_));
   only<Record>(feed(Exited{exit_with(0)}));
   only<Remove>(feed(Done{}));
@@ -330,10 +330,21 @@ TEST_F(Machine, ShutdownWhileRunningFinishesTheJobFirst) {
 
 TEST_F(Machine, SecondShutdownReturnsTheJobAtOnceUncharged) {
   run_job(spec(0));
-  feed(Shutdown{false});
-  only<Terminate>(feed(Shutdown{true}));
+  feed(Shutdown{false, {}});
+  only<Terminate>(feed(Shutdown{true, {}}));
   auto rec = only<Record>(feed(Exited{exit_with(143)}));
   EXPECT_EQ(rec.attempt.verdict, Verdict::kInterrupted);
+  EXPECT_EQ(rec.status, Status::kPending);
+  EXPECT_EQ(only<Release>(feed(Done{})).delay_ms, 0);
+  only<Exit>(feed(Done{}));
+}
+
+TEST_F(Machine, AnInterruptionNoticeReturnsTheJobAtOnceWithItsReason) {
+  run_job(spec(0));
+  only<Terminate>(feed(Shutdown{true, "interruption notice (grace 120s)"}));
+  auto rec = only<Record>(feed(Exited{exit_with(143)}));
+  EXPECT_EQ(rec.attempt.verdict, Verdict::kInterrupted);
+  EXPECT_EQ(rec.attempt.reason, "returned to the queue: interruption notice (grace 120s)");
   EXPECT_EQ(rec.status, Status::kPending);
   EXPECT_EQ(only<Release>(feed(Done{})).delay_ms, 0);
   only<Exit>(feed(Done{}));
@@ -342,7 +353,7 @@ TEST_F(Machine, SecondShutdownReturnsTheJobAtOnceUncharged) {
 TEST_F(Machine, ShutdownBeforeTheJobStartedReleasesIt) {
   feed(Started{});
   feed(Received{message(spec())});
-  feed(Shutdown{false});
+  feed(Shutdown{false, {}});
   only<Release>(feed(Loaded{record(spec())}));
   only<Exit>(feed(Done{}));
 }

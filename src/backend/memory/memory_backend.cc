@@ -3,9 +3,11 @@
 #include <filesystem>
 #include <map>
 
+#include "backend/memory/memory_events.h"
 #include "backend/memory/memory_queue.h"
 #include "backend/memory/memory_store.h"
 #include "backend/memory/memory_table.h"
+#include "backend/memory/memory_workers.h"
 
 namespace tandem {
 
@@ -25,7 +27,11 @@ std::string file_safe(std::string_view name) {
 class MemoryBackend final : public Backend {
  public:
   MemoryBackend(std::string name, std::shared_ptr<memory::Store> store)
-      : name_(std::move(name)), store_(std::move(store)), table_(store_) {}
+      : name_(std::move(name)),
+        store_(std::move(store)),
+        table_(store_),
+        events_(store_),
+        workers_(store_) {}
 
   Result<Queue*> queue(std::string_view name) override {
     if (name.empty()) return fail(ErrorCode::kInvalid, "a queue name must not be empty");
@@ -41,6 +47,8 @@ class MemoryBackend final : public Backend {
   }
 
   JobTable& table() override { return table_; }
+  EventLog& events() override { return events_; }
+  WorkerRegistry& workers() override { return workers_; }
 
   std::string state_dir() const override {
     std::error_code ec;
@@ -55,6 +63,8 @@ class MemoryBackend final : public Backend {
   std::string name_;
   std::shared_ptr<memory::Store> store_;
   memory::MemoryTable table_;
+  memory::MemoryEvents events_;
+  memory::MemoryWorkers workers_;
   std::map<std::string, std::unique_ptr<memory::MemoryQueue>, std::less<>> queues_;
 };
 

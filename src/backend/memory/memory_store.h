@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "backend/events.h"
+#include "backend/workers.h"
 #include "common/clock.h"
 #include "job/job.h"
 
@@ -47,13 +49,22 @@ struct Store {
   long next_message_id = 1;
   std::map<std::string, QueueState, std::less<>> queues;  // nodes are never erased
   std::unordered_map<std::string, JobRecord> jobs;
-  std::vector<std::string> submission_order;  // job ids
+  std::vector<std::string> submission_order;                   // job ids
+  std::condition_variable event_added;                         // notified when an event is appended
+  std::vector<JobEvent> events;                                // events[i].seq == i + 1
+  std::map<std::string, std::int64_t, std::less<>> consumers;  // committed offsets
+  std::map<std::string, WorkerRecord, std::less<>> workers;    // by id
+  std::vector<std::string> worker_order;                       // worker ids, in registration order
   std::mt19937_64 random{std::random_device{}()};
 };
 
 // The store of that name, created on first use; it lives until the process ends.
 // Thread-safe.
 std::shared_ptr<Store> store_named(std::string_view name);
+
+// Appends the event that reports job `r`'s final status (its status, reason and attempt
+// count) and wakes the readers. Needs store.mu held.
+void append_event(Store& store, const JobRecord& r, Millis now);
 
 // 128 random bits as 32 hex digits. Needs the generator's store locked.
 std::string new_receipt(std::mt19937_64& random);

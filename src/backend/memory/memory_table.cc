@@ -148,6 +148,7 @@ Result<void> MemoryTable::end_attempt(std::string_view job_id, const Attempt& a,
   r.status = status;
   r.reason = reason;
   r.updated_at = now;
+  if (is_final(status)) append_event(*store_, r, now);
   return {};
 }
 
@@ -163,6 +164,7 @@ Result<void> MemoryTable::finish(std::string_view job_id, Status status, const s
   (*job)->status = status;
   (*job)->reason = reason;
   (*job)->updated_at = now;
+  append_event(*store_, **job, now);
   return {};
 }
 
@@ -176,6 +178,7 @@ Result<Status> MemoryTable::cancel(std::string_view job_id, Millis now) {
   } else {
     r.status = Status::kCancelled;
     r.reason = "cancelled by user";
+    append_event(*store_, r, now);
   }
   r.updated_at = now;
   return r.status;

@@ -5,8 +5,10 @@
 #include <system_error>
 
 #include "backend/sqlite/sqlite_db.h"
+#include "backend/sqlite/sqlite_events.h"
 #include "backend/sqlite/sqlite_queue.h"
 #include "backend/sqlite/sqlite_table.h"
+#include "backend/sqlite/sqlite_workers.h"
 
 namespace tandem {
 
@@ -15,7 +17,7 @@ namespace {
 class SqliteBackend final : public Backend {
  public:
   SqliteBackend(std::string path, std::unique_ptr<sqlite::Db> db)
-      : path_(std::move(path)), db_(std::move(db)), table_(*db_) {}
+      : path_(std::move(path)), db_(std::move(db)), table_(*db_), events_(*db_), workers_(*db_) {}
 
   Result<Queue*> queue(std::string_view name) override {
     if (name.empty()) return fail(ErrorCode::kInvalid, "a queue name must not be empty");
@@ -29,6 +31,8 @@ class SqliteBackend final : public Backend {
   }
 
   JobTable& table() override { return table_; }
+  EventLog& events() override { return events_; }
+  WorkerRegistry& workers() override { return workers_; }
 
   // Put and send in one transaction: a crash never leaves an accepted job without its
   // message.
@@ -56,6 +60,8 @@ class SqliteBackend final : public Backend {
   std::string path_;
   std::unique_ptr<sqlite::Db> db_;
   sqlite::SqliteTable table_;
+  sqlite::SqliteEvents events_;
+  sqlite::SqliteWorkers workers_;
   std::map<std::string, std::unique_ptr<sqlite::SqliteQueue>, std::less<>> queues_;
 };
 

@@ -4,62 +4,15 @@
 #include <thread>
 #include <utility>
 
+#include "backend/sqlite/sqlite_schema.h"
 #include "common/clock.h"
 
 namespace tandem::sqlite {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
 constexpr int kBusyTimeoutMs = 10'000;
 constexpr int kWalRetryMs = 5;
-
-// Version 1. Times are milliseconds since the Unix epoch; statuses and verdicts are
-// their names (to_string).
-constexpr const char* kSchema[] = {
-    R"(CREATE TABLE jobs (
-         seq INTEGER PRIMARY KEY,          -- submission order
-         job_id TEXT NOT NULL UNIQUE,
-         spec TEXT NOT NULL,               -- canonical job JSON (job_to_json)
-         status TEXT NOT NULL,
-         cancel_requested INTEGER NOT NULL DEFAULT 0,
-         reason TEXT NOT NULL DEFAULT '',
-         submitted_at INTEGER NOT NULL,
-         updated_at INTEGER NOT NULL,
-         attempt_count INTEGER NOT NULL DEFAULT 0))",
-    "CREATE INDEX jobs_by_status ON jobs (status, seq)",
-    R"(CREATE TABLE attempts (
-         job_id TEXT NOT NULL REFERENCES jobs (job_id),
-         number INTEGER NOT NULL,
-         worker TEXT NOT NULL,
-         started_at INTEGER NOT NULL,
-         ended_at INTEGER NOT NULL DEFAULT 0,
-         exit_code INTEGER,
-         verdict TEXT NOT NULL,
-         reason TEXT NOT NULL DEFAULT '',
-         output_tail BLOB NOT NULL DEFAULT x'',
-         log TEXT NOT NULL DEFAULT '',
-         PRIMARY KEY (job_id, number)))",
-    R"(CREATE TABLE queue_messages (
-         id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused
-         queue TEXT NOT NULL,
-         body TEXT NOT NULL,
-         visible_at INTEGER NOT NULL,
-         receive_count INTEGER NOT NULL DEFAULT 0,
-         receipt TEXT,                     -- NULL while no one holds the message
-         leased INTEGER NOT NULL DEFAULT 0,  -- received and not released since
-         enqueued_at INTEGER NOT NULL))",
-    "CREATE INDEX queue_messages_by_visibility ON queue_messages (queue, visible_at, id)",
-    R"(CREATE TABLE dead_letters (
-         id INTEGER PRIMARY KEY,
-         message_id INTEGER NOT NULL,
-         queue TEXT NOT NULL,
-         body TEXT NOT NULL,
-         receive_count INTEGER NOT NULL,
-         reason TEXT NOT NULL,
-         at INTEGER NOT NULL))",
-    "CREATE INDEX dead_letters_by_queue ON dead_letters (queue)",
-};
 
 ErrorCode code_for(int rc) {
   switch (rc & 0xff) {
@@ -174,7 +127,7 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
   }
   std::unique_ptr<Db> self(new Db(std::move(db)));
   if (auto ok = self->configure(); !ok) return std::unexpected(ok.error());
-  if (auto ok = self->create_schema(); !ok) return std::unexpected(ok.error());
+  if (auto ok = migrate(*self); !ok) return std::unexpected(ok.error());
   return self;
 }
 
@@ -201,24 +154,6 @@ Result<void> Db::enable_wal() {
       return std::unexpected(sql_error(db_.get(), rc, kPragma));
     std::this_thread::sleep_for(std::chrono::milliseconds(kWalRetryMs));
   }
-}
-
-Result<void> Db::create_schema() {
-  return transaction(true, [&]() -> Result<void> {
-    auto version = prepare("PRAGMA user_version");
-    if (!version) return std::unexpected(version.error());
-    auto row = version->step();
-    if (!row) return std::unexpected(row.error());
-    std::int64_t found = *row ? version->integer(0) : 0;
-    if (found > kSchemaVersion)
-      return fail(ErrorCode::kInvalid, "database was written by a newer tandem (schema version " +
-                                           std::to_string(found) + "; this tandem knows up to " +
-                                           std::to_string(kSchemaVersion) + ")");
-    if (found == kSchemaVersion) return {};
-    for (const char* sql : kSchema)
-      if (auto ok = exec(sql); !ok) return ok;
-    return exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
-  });
 }
 
 Result<Statement> Db::prepare(std::string_view sql) {

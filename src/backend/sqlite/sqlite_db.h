@@ -69,9 +69,9 @@ class Db {
  public:
   // Opens or creates the database file at `path` (its directory must exist), in WAL mode
   // with synchronous=NORMAL (survives any process crash; an OS crash or power loss may
-  // lose the last commits), a 10 s busy timeout and foreign keys on, and creates or
-  // checks the schema. kUnavailable if it cannot be opened; kInvalid if a newer tandem
-  // wrote it.
+  // lose the last commits), a 10 s busy timeout and foreign keys on, and creates,
+  // upgrades or checks the schema (sqlite_schema.h). kUnavailable if it cannot be opened; kInvalid
+  // if a newer tandem wrote it.
   static Result<std::unique_ptr<Db>> open(const std::string& path);
 
   // The statement for `sql`, prepared once per connection. kInternal if `sql` is wrong
@@ -88,7 +88,6 @@ class Db {
   explicit Db(DbPtr db) : db_(std::move(db)) {}
   Result<void> configure();
   Result<void> enable_wal();
-  Result<void> create_schema();
   Result<void> exec(std::string_view sql);  // a statement without rows
   void rollback_if_open();
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "backend/sqlite/sqlite_events.h"
 #include "job/parse.h"
 
 namespace tandem::sqlite {
@@ -273,7 +274,9 @@ Result<void> SqliteTable::end_attempt(std::string_view job_id, const Attempt& a,
     if (*closed == 0)
       return fail(ErrorCode::kConflict, "attempt " + std::to_string(a.number) + " of job '" +
                                             std::string(job_id) + "' is not open");
-    return set_status(db_, job_id, status, reason, now);
+    if (auto set = set_status(db_, job_id, status, reason, now); !set || !is_final(status))
+      return set;
+    return append_event(db_, job_id, status, now);
   });
 }
 
@@ -286,7 +289,8 @@ Result<void> SqliteTable::finish(std::string_view job_id, Status status, const s
     auto state = load_open(db_, job_id);
     if (!state) return std::unexpected(state.error());
     if (auto closed = close_open_attempts(db_, job_id, now); !closed) return closed;
-    return set_status(db_, job_id, status, reason, now);
+    if (auto set = set_status(db_, job_id, status, reason, now); !set) return set;
+    return append_event(db_, job_id, status, now);
   });
 }
 
@@ -296,6 +300,7 @@ Result<Status> SqliteTable::cancel(std::string_view job_id, Millis now) {
     if (!state) return std::unexpected(state.error());
     if (state->status != Status::kRunning) {
       auto done = set_status(db_, job_id, Status::kCancelled, "cancelled by user", now);
+      if (done) done = append_event(db_, job_id, Status::kCancelled, now);
       if (!done) return std::unexpected(done.error());
       return Status::kCancelled;
     }
