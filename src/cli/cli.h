@@ -25,6 +25,10 @@ inline constexpr int kExitUsage = 2;   // bad input or arguments; nothing was ch
 // Opens the backend named by the global options, or prints why not and returns nullptr.
 std::unique_ptr<Backend> open_or_report(const Globals& g);
 
+// A file:// URL with a relative directory made absolute (jobs run in other directories);
+// other URLs unchanged.
+std::string absolute_store_url(const std::string& url);
+
 // Prints "tandem: <what>" to stderr and returns `code`.
 int report(const std::string& what, int code = kExitFailed);
 int report(const Error& e);

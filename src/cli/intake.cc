@@ -169,15 +169,6 @@ struct IntakeArgs {
   double interval = 1;
 };
 
-// A file:// URL with a relative directory made absolute: jobs run in other directories.
-std::string absolute_store_url(const std::string& url) {
-  constexpr std::string_view kFile = "file://";
-  if (!url.starts_with(kFile)) return url;
-  const std::filesystem::path dir = url.substr(kFile.size());
-  if (dir.empty() || dir.is_absolute()) return url;
-  return std::string(kFile) + std::filesystem::absolute(dir).lexically_normal().string();
-}
-
 // The options' values, checked: an error message, or empty. The parser's own rules
 // (retry, timeout, ...) are applied to a sample job.
 std::string check_options(const IntakeArgs& a) {
@@ -236,6 +227,15 @@ int run_intake(const Globals& g, IntakeArgs a) {
 }
 
 }  // namespace
+
+// A file:// URL with a relative directory made absolute: jobs run in other directories.
+std::string absolute_store_url(const std::string& url) {
+  constexpr std::string_view kFile = "file://";
+  if (!url.starts_with(kFile)) return url;
+  const std::filesystem::path dir = url.substr(kFile.size());
+  if (dir.empty() || dir.is_absolute()) return url;
+  return std::string(kFile) + std::filesystem::absolute(dir).lexically_normal().string();
+}
 
 void add_intake(CLI::App& app, Globals& g) {
   auto a = std::make_shared<IntakeArgs>();

@@ -11,7 +11,9 @@
 #include "autoscaler/cost.h"
 #include "cli/agent_args.h"
 #include "cli/cli.h"
+#include "intake/intake.h"
 #include "provisioner/local_provisioner.h"
+#include "store/store.h"
 
 namespace tandem::cli {
 
@@ -22,9 +24,10 @@ constexpr std::string_view kFixedTier = "local";
 
 struct UpArgs {
   AgentArgs agent;
-  int workers = -1;     // fixed mode when given (then at least 1)
-  int max_workers = 0;  // autoscaled mode: the local tier's max (default: cores)
-  double price = 0;     // per worker-hour of the local tier
+  int workers = -1;      // fixed mode when given (then at least 1)
+  int max_workers = 0;   // autoscaled mode: the local tier's max (default: cores)
+  double price = 0;      // per worker-hour of the local tier
+  IntakeOptions intake;  // with a store_url: files landing there become jobs
 };
 
 void log_line(const std::string& line) {
@@ -87,13 +90,35 @@ int run_fixed(Backend& backend, Provisioner& provisioner, const UpArgs& a) {
   return kExitOk;
 }
 
+// One intake pass, logged.
+void take_in(Intake& intake) {
+  auto r = intake.scan();
+  if (!r) {
+    log_line("intake: " + r.error().to_string());
+    return;
+  }
+  for (const auto& id : r->submitted) log_line("intake: submitted " + id);
+  for (const auto& x : r->refused) log_line("intake: refused " + x.job_id + ": " + x.reason);
+}
+
 int run_autoscaled(Backend& backend, Provisioner& provisioner, const UpArgs& a,
                    const std::vector<autoscaler::Tier>& tiers) {
   auto queue = backend.queue(a.agent.queue);
   if (!queue) return report(queue.error());
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Intake> intake;
+  if (!a.intake.store_url.empty()) {
+    auto opened = open_store(a.intake.store_url);
+    if (!opened) return report(opened.error());
+    store = std::move(*opened);
+    intake = std::make_unique<Intake>(*store, backend, a.intake);
+    log_line("up: intake from " + store->redacted_url() + ", executables ending in '" +
+             a.intake.suffix + "'");
+  }
   autoscaler::Controller controller(**queue, provisioner, tiers, a.agent.slots, log_line);
   log_line("up: autoscaling queue '" + a.agent.queue + "' until stopped (Ctrl-C)");
   while (stop_level().load() == 0) {
+    if (intake) take_in(*intake);
     if (auto d = controller.tick(); !d) log_line("autoscaler: " + d.error().to_string());
     std::this_thread::sleep_for(kTick);
   }
@@ -106,6 +131,11 @@ int run_up(const Globals& g, UpArgs a) {
   if (auto bad = check_options(a.agent); !bad.empty()) return report(bad, kExitUsage);
   if (a.workers == 0 || a.workers < -1) return report("--workers must be at least 1", kExitUsage);
   if (a.max_workers < 0) return report("--max-workers must not be negative", kExitUsage);
+  if (!a.intake.store_url.empty() && a.workers > 0)
+    return report("--store runs intake, which needs the autoscaled mode: drop --workers",
+                  kExitUsage);
+  a.intake.store_url = absolute_store_url(a.intake.store_url);
+  a.intake.queue = a.agent.queue;
   if (a.workers > 0 && a.max_workers > 0)
     return report("give --workers (a fixed number) or --max-workers (autoscaled), not both",
                   kExitUsage);
@@ -154,13 +184,18 @@ void add_up(CLI::App& app, Globals& g) {
   up->add_option("--max-workers", a->max_workers,
                  "autoscaled: at most this many agents (default: the machine's cores)");
   up->add_option("--price", a->price, "price of one worker-hour, for the cost report");
+  up->add_option("--store", a->intake.store_url,
+                 "autoscaled: turn executables landing in this store (file://DIR) into jobs");
+  up->add_option("--suffix", a->intake.suffix, "the executables' suffix, for --store")
+      ->capture_default_str();
   up->add_option("--idle-exit", a->agent.idle_exit,
                  "autoscaled: an agent leaves once the queue stayed empty this many seconds");
   add_agent_options(up, a->agent);
   up->footer(
       "Examples:\n"
       "  tandem submit jobs.json && tandem up --workers 4\n"
-      "  tandem up --max-workers 8 &     # then submit whenever; workers come and go");
+      "  tandem up --max-workers 8 &     # then submit whenever; workers come and go\n"
+      "  tandem up --store file://drop   # folders of inputs + run.sh in, results back");
   up->callback([&g, a] { g.exit_code = run_up(g, *a); });
 }
 
