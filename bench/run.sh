@@ -5,3 +5,5 @@ cd "$(dirname "$0")"
 bash throughput.sh
 bash submit.sh
 bash idle_agent.sh
+bash burst.sh
+bash idle_fraction.sh

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config
-  nlohmann-json3-dev libcli11-dev libsqlite3-dev
+  nlohmann-json3-dev libcli11-dev libsqlite3-dev libtomlplusplus-dev
   libgtest-dev
 )
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 
 #include "harness.h"
@@ -101,6 +102,98 @@ TEST(Up, AFolderDroppedInTheStoreComesBackWithResults) {
   EXPECT_TRUE(eventually([&] { return box.status("case 1/run.sh")["status"] == "SUCCEEDED"; }));
   up.signal(SIGTERM);
   EXPECT_EQ(up.wait(std::chrono::seconds(30)).code, 0);
+}
+
+}  // namespace
+}  // namespace tandem::testing
+
+namespace tandem::testing {
+namespace {
+
+TEST(Up, AnInterruptionStormLosesNothingAndChargesNoRetry) {
+  Sandbox box;
+  std::ofstream(box.path("storm.toml")) << R"(
+idle_exit = 2
+[[tier]]
+name = "on-demand"
+max = 1
+price = 0.4
+[[tier]]
+name = "spot"
+max = 3
+price = 0.1
+interruptible = true
+interruption_rate = 600
+interruption_grace = 5
+)";
+  std::string jobs;
+  // One job in ten runs for a second: a notice finds most workers in the middle of one.
+  for (int i = 0; i < 500; ++i)
+    jobs += R"({"job_id": "s)" + std::to_string(i) + R"(", "retry": 0, "commands": ["sleep )" +
+            (i % 10 == 0 ? "1" : "0.05") + "\"]}\n";
+  ASSERT_EQ(box.run({"submit", "-"}, jobs).code, 0);
+  Proc up = box.spawn({"up", "--config", box.path("storm.toml"), "--kill-grace", "1"});
+  EXPECT_TRUE(eventually([&] { return box.queue()["jobs"]["SUCCEEDED"] == 500; },
+                         std::chrono::seconds(240)))
+      << box.run({"queue"}).out << up.err();
+  up.signal(SIGTERM);
+  auto out = up.wait(std::chrono::seconds(60));
+  EXPECT_EQ(out.code, 0);
+  EXPECT_NE(out.err.find("(simulated)"), std::string::npos) << "no interruption happened";
+  EXPECT_NE(out.err.find("cost: on-demand: 1 worker(s)"), std::string::npos) << out.err;
+  EXPECT_NE(out.err.find("spot: "), std::string::npos) << out.err;
+
+  auto list = box.jobs();
+  ASSERT_EQ(list.size(), 500u);
+  int interrupted_jobs = 0;
+  for (const auto& j : list) {
+    ASSERT_EQ(j["status"], "SUCCEEDED") << j.dump();
+    if (j["attempts"].get<int>() > 1) ++interrupted_jobs;
+  }
+  EXPECT_GT(interrupted_jobs, 0) << "the storm interrupted no running job";
+  auto events = box.run({"events", "--json", "--stream", "finished"});
+  EXPECT_EQ(std::count(events.out.begin(), events.out.end(), '\n'), 500);
+}
+
+TEST(Up, APipelineHandsEachStagesResultsToTheNext) {
+  Sandbox box;
+  const fs::path drop = box.dir() / "drop";
+  fs::create_directories(drop / "pre" / "c1");
+  fs::create_directories(box.dir() / "stages");
+  std::ofstream(box.path("stages/second.sh")) << "#!/bin/sh\nexpr $(cat out1.txt) + 1 > out2.txt\n";
+  std::ofstream(box.path("pipe.toml"))
+      << "idle_exit = 2\n[store]\nurl = \"file://" << drop.string() << "\"\n"
+      << "[[stage]]\nname = \"second\"\nfrom = \"pre/\"\nto = \"next/\"\nexecutable = \""
+      << box.path("stages/second.sh") << "\"\n";
+  Proc up = box.spawn({"up", "--config", box.path("pipe.toml")});
+  ASSERT_TRUE(eventually([&] { return up.err().find("until stopped") != std::string::npos; }));
+  std::ofstream(drop / "pre" / "c1" / "in.txt") << "40\n";
+  {
+    std::ofstream exe(drop / "pre" / "c1" / "first.sh");
+    exe << "#!/bin/sh\nexpr $(cat in.txt) + 1 > out1.txt\n";
+  }
+  EXPECT_TRUE(eventually([&] { return fs::exists(drop / "next" / "c1" / "out2.txt"); },
+                         std::chrono::seconds(60)))
+      << up.err();
+  EXPECT_EQ(read_file((drop / "next" / "c1" / "out2.txt").string()), "42\n");
+  EXPECT_TRUE(fs::exists(drop / "next" / "c1" / "in.txt"));
+  EXPECT_FALSE(fs::exists(drop / "next" / "c1" / "first.sh"));  // executables are not copied on
+  EXPECT_EQ(box.status("next/c1/second.sh")["status"], "SUCCEEDED");
+  up.signal(SIGTERM);
+  EXPECT_EQ(up.wait(std::chrono::seconds(30)).code, 0);
+}
+
+TEST(Up, ABadConfigIsAClearError) {
+  Sandbox box;
+  std::ofstream(box.path("bad.toml")) << "[[tier]]\nname = \"spot\"\nmax = 0\nprise = 1\n";
+  auto r = box.run({"up", "--config", box.path("bad.toml")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("tier[1].prise: unknown key"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tier[1].max: must be at least 1"), std::string::npos) << r.err;
+  std::ofstream(box.path("broken.toml")) << "queue = \n";
+  r = box.run({"up", "--config", box.path("broken.toml")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("broken.toml:1"), std::string::npos) << r.err;
 }
 
 }  // namespace
