@@ -4,18 +4,13 @@
 #include <array>
 #include <cctype>
 
+#include "common/text.h"
+
 namespace tandem {
 
 namespace {
 
 constexpr std::array kStreams = {Stream::kFinished, Stream::kFailed};
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 }  // namespace
 

@@ -4,19 +4,14 @@
 #include <array>
 #include <cctype>
 
+#include "common/text.h"
+
 namespace tandem {
 
 namespace {
 
 constexpr std::array kStates = {WorkerState::kIdle, WorkerState::kBusy, WorkerState::kDraining,
                                 WorkerState::kStopped};
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 }  // namespace
 

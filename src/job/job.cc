@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.h"
+
 namespace tandem {
 
 std::string JobSpec::script() const {
@@ -21,17 +23,10 @@ bool JobSpec::checks_output() const {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 constexpr Status kStatuses[] = {Status::kPending, Status::kRunning, Status::kSucceeded,
                                 Status::kFailed, Status::kCancelled};
-constexpr Verdict kVerdicts[] = {Verdict::kRunning,  Verdict::kSucceeded, Verdict::kFailed,
-                                 Verdict::kTimedOut, Verdict::kCancelled, Verdict::kLost,
+constexpr Verdict kVerdicts[] = {Verdict::kRunning,    Verdict::kSucceeded, Verdict::kFailed,
+                                 Verdict::kTimedOut,   Verdict::kCancelled, Verdict::kLost,
                                  Verdict::kInterrupted};
 
 }  // namespace
