@@ -7,3 +7,4 @@ bash submit.sh
 bash idle_agent.sh
 bash burst.sh
 bash idle_fraction.sh
+bash cost.sh
