@@ -101,7 +101,6 @@ Result<std::vector<Pipeline>> pipelines(Store& store, Backend& backend, const Se
   return out;
 }
 
-
 // Stops the workers: SIGTERM lets each finish its job; a second signal to `up` returns
 // the jobs at once. Waits for all of them.
 void stop_workers(Provisioner& provisioner) {
@@ -275,8 +274,7 @@ int run_up(const Globals& g, UpArgs a) {
   const Millis started = now_millis();
   int code = fixed ? run_fixed(*backend, *provisioner, a)
                    : run_autoscaled(*backend, *provisioner, a, service);
-  if (a.price > 0 || !fixed)
-    report_cost(*backend, service.prefix, tiers_of(service.tiers), started);
+  report_cost(*backend, service.prefix, tiers_of(service.tiers), started);
   return code;
 }
 
