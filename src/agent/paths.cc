@@ -47,19 +47,23 @@ std::string log_path(const std::string& state_dir, std::string_view job_id, int 
                   ".log");
 }
 
-std::string work_path(const std::string& state_dir, std::string_view job_id, int attempt,
-                      int slot) {
-  return absolute(state_dir + "/work/" + safe_name(job_id) + "." + std::to_string(attempt) + "." +
-                  std::to_string(getpid()) + "." + std::to_string(slot));
+namespace {
+
+// <state_dir>/work/<name>
+std::string in_work_dir(const std::string& state_dir, const std::string& name) {
+  return absolute((std::filesystem::path(state_dir) / "work" / name).string());
 }
 
-}  // namespace tandem::agent
+}  // namespace
 
-namespace tandem::agent {
+std::string work_path(const std::string& state_dir, std::string_view job_id, int attempt,
+                      int slot) {
+  return in_work_dir(state_dir, safe_name(job_id) + "." + std::to_string(attempt) + "." +
+                                    std::to_string(getpid()) + "." + std::to_string(slot));
+}
 
 std::string slot_work_path(const std::string& state_dir, int slot) {
-  return absolute(state_dir + "/work/slot." + std::to_string(getpid()) + "." +
-                  std::to_string(slot));
+  return in_work_dir(state_dir, "slot." + std::to_string(getpid()) + "." + std::to_string(slot));
 }
 
 }  // namespace tandem::agent
