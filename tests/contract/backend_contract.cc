@@ -11,21 +11,13 @@ std::string factory_name(const ::testing::TestParamInfo<BackendFactory>& param_i
 }
 
 void BackendContract::SetUp() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "tandem-contract-XXXXXX").string();
-  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-  scratch_ = pattern;
-  url_ = GetParam().fresh_url(scratch_);
+  url_ = GetParam().fresh_url(scratch_.path());
   auto opened = open_backend(url_);
   ASSERT_TRUE(ok(opened)) << url_;
   backend_ = std::move(*opened);
 }
 
-void BackendContract::TearDown() {
-  backend_.reset();
-  std::error_code ec;
-  if (!scratch_.empty()) std::filesystem::remove_all(scratch_, ec);
-}
+void BackendContract::TearDown() { backend_.reset(); }
 
 std::unique_ptr<Backend> BackendContract::open_again() {
   auto opened = open_backend(url_);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/temp_dir.h"
 #include "backend/backend.h"
 
 namespace tandem::contract {
@@ -48,7 +49,7 @@ class BackendContract : public ::testing::TestWithParam<BackendFactory> {
   const std::string& url() const { return url_; }
 
  private:
-  std::filesystem::path scratch_;
+  tandem::testing::TempDir scratch_;  // outlives backend_
   std::string url_;
   std::unique_ptr<Backend> backend_;
 };

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../support/temp_dir.h"
 #include "common/unique_fd.h"
 #include "fakes.h"
 
@@ -36,16 +37,12 @@ class StageTest : public ::testing::Test {
     auto s = open_store("memory://" + testing::unique_name("stage"));
     ASSERT_TRUE(s);
     store_ = std::move(*s);
-    std::string tmpl = (fs::temp_directory_path() / "tandem-stage-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     fd_.reset(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     ASSERT_TRUE(fd_.valid());
     auto job = staged_job("jobs/j1/run.sh", ".sh");
     ASSERT_TRUE(job);
     job_ = *job;
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void put(const std::string& key, const std::string& data) { ASSERT_TRUE(store_->put(key, data)); }
 
@@ -55,7 +52,8 @@ class StageTest : public ::testing::Test {
   }
 
   std::unique_ptr<Store> store_;
-  fs::path dir_;
+  tandem::testing::TempDir tmp_;
+  const fs::path dir_ = tmp_.path();
   UniqueFd fd_;
   StagedJob job_;
   std::vector<std::string> announced_;

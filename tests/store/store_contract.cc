@@ -12,34 +12,15 @@ std::string factory_name(const ::testing::TestParamInfo<StoreFactory>& param_inf
   return param_info.param.name;
 }
 
-ScratchDir::ScratchDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "tandem-store-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 void StoreContract::SetUp() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "tandem-store-contract-XXXXXX").string();
-  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-  scratch_ = pattern;
   std::filesystem::create_directory(local_dir());
-  url_ = GetParam().fresh_url(scratch_);
+  url_ = GetParam().fresh_url(scratch_.path());
   auto opened = open_store(url_);
   ASSERT_TRUE(ok(opened)) << url_;
   store_ = std::move(*opened);
 }
 
-void StoreContract::TearDown() {
-  store_.reset();
-  std::error_code ec;
-  if (!scratch_.empty()) std::filesystem::remove_all(scratch_, ec);
-}
+void StoreContract::TearDown() { store_.reset(); }
 
 std::unique_ptr<Store> StoreContract::open_again() {
   auto opened = open_store(url_);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/temp_dir.h"
 #include "store/store.h"
 
 namespace tandem::store_contract {
@@ -42,26 +43,15 @@ class StoreContract : public ::testing::TestWithParam<StoreFactory> {
   Store& store() { return *store_; }
   const std::string& url() const { return url_; }
   // A directory of this test for local files, outside the store.
-  std::filesystem::path local_dir() const { return scratch_ / "local"; }
+  std::filesystem::path local_dir() const { return scratch_.path() / "local"; }
 
  private:
-  std::filesystem::path scratch_;
+  tandem::testing::TempDir scratch_;  // outlives store_
   std::string url_;
   std::unique_ptr<Store> store_;
 };
 
-// A temporary directory, removed with everything in it when this goes away.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using ScratchDir = tandem::testing::TempDir;
 
 template <typename T>
 ::testing::AssertionResult ok(const Result<T>& r) {
